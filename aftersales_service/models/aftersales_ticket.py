@@ -1,0 +1,687 @@
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from .tools import mask_email, mask_phone
+
+PRIORITIES = [
+    ("0", "Normal"),
+    ("1", "Urgent"),
+    ("2", "Critical"),
+]
+
+# What a technician (without agent rights) may change on a ticket assigned to
+# them: the stage, the work log and the appointment. Everything else is the
+# agent's or the manager's.
+TECHNICIAN_WRITABLE_FIELDS = {
+    "stage_id",
+    "resolution",
+    "appointment_start",
+    "appointment_stop",
+    "color",
+    "message_main_attachment_id",
+}
+
+
+class AftersalesTicket(models.Model):
+    _name = "aftersales.ticket"
+    _description = "After-Sales Ticket"
+    _inherit = ["portal.mixin", "mail.thread.cc", "mail.activity.mixin"]
+    _order = "priority desc, id desc"
+    _primary_email = "partner_email"
+    _check_company_auto = True
+    _mailing_enabled = True
+
+    def _default_stage_id(self):
+        return self.env["aftersales.stage"].search([], limit=1)
+
+    def _default_channel_id(self):
+        return self.env["aftersales.channel"].search(
+            [("company_id", "in", [False, self.env.company.id])], limit=1
+        )
+
+    # Identification
+    name = fields.Char(
+        string="Reference",
+        required=True,
+        readonly=True,
+        copy=False,
+        index="trigram",
+        default=lambda self: _("New"),
+    )
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
+    color = fields.Integer()
+
+    # Customer
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        index=True,
+        tracking=True,
+        check_company=True,
+    )
+    commercial_partner_id = fields.Many2one(
+        related="partner_id.commercial_partner_id", store=True, index=True
+    )
+    partner_phone = fields.Char(
+        string="Contact Phone",
+        compute="_compute_partner_contact",
+        store=True,
+        readonly=False,
+        precompute=True,
+        groups="aftersales_service.group_aftersales_contact_full",
+    )
+    partner_email = fields.Char(
+        string="Contact Email",
+        compute="_compute_partner_contact",
+        store=True,
+        readonly=False,
+        precompute=True,
+        groups="aftersales_service.group_aftersales_contact_full",
+    )
+    partner_phone_masked = fields.Char(
+        string="Phone", compute="_compute_contact_masked", compute_sudo=True
+    )
+    partner_email_masked = fields.Char(
+        string="Email", compute="_compute_contact_masked", compute_sudo=True
+    )
+    is_vip = fields.Boolean(
+        string="VIP",
+        related="partner_id.commercial_partner_id.aftersales_vip",
+        store=True,
+        index=True,
+    )
+    partner_service_note = fields.Text(
+        string="Customer Service Notes",
+        compute="_compute_partner_service_note",
+    )
+    partner_ticket_count = fields.Integer(
+        string="Customer Tickets", compute="_compute_partner_ticket_count"
+    )
+
+    # Product
+    product_id = fields.Many2one(
+        "product.product",
+        index=True,
+        tracking=True,
+        compute="_compute_product_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        check_company=True,
+    )
+    lot_id = fields.Many2one(
+        "stock.lot",
+        string="Serial Number",
+        index=True,
+        tracking=True,
+        check_company=True,
+        domain="[('product_id', '=?', product_id)]",
+    )
+    sale_order_id = fields.Many2one(
+        "sale.order",
+        string="Sale Order",
+        index="btree_not_null",
+        compute="_compute_sale_order_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        check_company=True,
+    )
+    purchase_date = fields.Date(
+        compute="_compute_sale_order_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="Date the customer bought the unit (from the sale order when "
+        "known).",
+    )
+
+    # Intake
+    channel_id = fields.Many2one(
+        "aftersales.channel",
+        string="Channel",
+        required=True,
+        default=_default_channel_id,
+        tracking=True,
+        domain="[('company_id', 'in', [False, company_id])]",
+    )
+    priority = fields.Selection(
+        PRIORITIES,
+        required=True,
+        default="0",
+        index=True,
+        tracking=True,
+    )
+    symptom = fields.Text(tracking=True)
+    frequency = fields.Selection(
+        [
+            ("once", "Happened once"),
+            ("intermittent", "Intermittent"),
+            ("frequent", "Frequent"),
+            ("permanent", "Permanent"),
+        ],
+    )
+    environment = fields.Char(
+        help="Where and how the unit is used (e.g. humid basement, 24/7 "
+        "operation)."
+    )
+    resolution = fields.Html(
+        string="Work Log",
+        help="Diagnosis and work done, filled by the technician.",
+    )
+
+    # Workflow
+    stage_id = fields.Many2one(
+        "aftersales.stage",
+        string="Stage",
+        default=_default_stage_id,
+        group_expand="_read_group_stage_ids",
+        index=True,
+        tracking=True,
+        copy=False,
+        ondelete="restrict",
+    )
+    is_closed = fields.Boolean(
+        related="stage_id.is_closed", store=True, index=True, string="Closed"
+    )
+    closed_date = fields.Datetime(copy=False, readonly=True)
+    team_id = fields.Many2one(
+        "aftersales.team",
+        string="Service Team",
+        index=True,
+        tracking=True,
+        compute="_compute_team_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        check_company=True,
+    )
+    technician_id = fields.Many2one(
+        "hr.employee",
+        string="Technician",
+        index=True,
+        tracking=True,
+        check_company=True,
+    )
+    technician_user_id = fields.Many2one(
+        related="technician_id.user_id",
+        string="Technician User",
+        store=True,
+        index=True,
+    )
+    owner_id = fields.Many2one(
+        "res.users",
+        string="Owner",
+        required=True,
+        index=True,
+        tracking=True,
+        default=lambda self: self.env.user,
+        copy=False,
+        domain="[('share', '=', False)]",
+        help="First-contact owner: the person who took the customer's contact "
+        "stays accountable until the ticket is closed, whoever works on it.",
+    )
+    appointment_start = fields.Datetime(tracking=True)
+    appointment_stop = fields.Datetime()
+
+    # Repeat contacts
+    repeat_of_id = fields.Many2one(
+        "aftersales.ticket",
+        string="Repeat Of",
+        compute="_compute_repeat_of_id",
+        store=True,
+        readonly=False,
+        index="btree_not_null",
+        copy=False,
+        help="Earlier ticket of the same customer for the same serial (or "
+        "product) within the repeat window.",
+    )
+    is_repeat = fields.Boolean(
+        string="Repeat Contact",
+        compute="_compute_is_repeat",
+        store=True,
+        index=True,
+    )
+
+    _sql_constraints = [
+        (
+            "name_company_uniq",
+            "unique(name, company_id)",
+            "The ticket reference must be unique per company.",
+        ),
+    ]
+
+    # ------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------
+
+    @api.depends("partner_id")
+    def _compute_partner_contact(self):
+        for ticket in self:
+            partner = ticket.partner_id
+            ticket.partner_phone = partner.mobile or partner.phone or False
+            ticket.partner_email = partner.email or False
+
+    @api.depends("partner_phone", "partner_email")
+    def _compute_contact_masked(self):
+        for ticket in self:
+            ticket.partner_phone_masked = mask_phone(ticket.partner_phone)
+            ticket.partner_email_masked = mask_email(ticket.partner_email)
+
+    @api.depends("partner_id.aftersales_note")
+    def _compute_partner_service_note(self):
+        for ticket in self:
+            ticket.partner_service_note = ticket.partner_id.aftersales_note
+
+    @api.depends("commercial_partner_id")
+    def _compute_partner_ticket_count(self):
+        partners = self.commercial_partner_id
+        counts = {}
+        if partners:
+            counts = {
+                partner.id: count
+                for partner, count in self._read_group(
+                    [("commercial_partner_id", "in", partners.ids)],
+                    ["commercial_partner_id"],
+                    ["__count"],
+                )
+            }
+        for ticket in self:
+            ticket.partner_ticket_count = counts.get(
+                ticket.commercial_partner_id.id, 0
+            )
+
+    @api.depends("lot_id")
+    def _compute_product_id(self):
+        for ticket in self:
+            if ticket.lot_id and not ticket.product_id:
+                ticket.product_id = ticket.lot_id.product_id
+
+    @api.depends("lot_id")
+    def _compute_sale_order_id(self):
+        tickets = self.filtered(lambda t: t.lot_id and not t.sale_order_id)
+        deliveries = tickets._find_lot_deliveries()
+        for ticket in self:
+            line = deliveries.get(ticket.lot_id.id)
+            if ticket not in tickets or not line:
+                if not ticket.sale_order_id:
+                    ticket.sale_order_id = False
+                if not ticket.purchase_date and ticket.sale_order_id:
+                    ticket.purchase_date = ticket.sale_order_id.date_order.date()
+                continue
+            order = line.move_id.sale_line_id.order_id
+            ticket.sale_order_id = order
+            ticket.purchase_date = (
+                order.date_order.date() if order else line.date.date()
+            )
+
+    def _find_lot_deliveries(self):
+        """Last delivery of each serial to a customer: {lot_id: move line}.
+
+        One search for the whole set of tickets."""
+        lots = self.lot_id
+        if not lots:
+            return {}
+        lines = (
+            self.env["stock.move.line"]
+            .sudo()
+            .search(
+                [
+                    ("lot_id", "in", lots.ids),
+                    ("state", "=", "done"),
+                    ("location_dest_id.usage", "=", "customer"),
+                ],
+                order="date desc, id desc",
+            )
+        )
+        result = {}
+        for line in lines:
+            result.setdefault(line.lot_id.id, line)
+        return result
+
+    @api.depends("partner_id", "channel_id")
+    def _compute_team_id(self):
+        todo = self.filtered(lambda t: not t.team_id)
+        by_company = defaultdict(lambda: self.env["aftersales.ticket"])
+        for ticket in todo:
+            by_company[ticket.company_id or self.env.company] |= ticket
+        for company, tickets in by_company.items():
+            teams = self.env["aftersales.team"]._find_for_partners(
+                tickets.partner_id, company
+            )
+            for ticket in tickets:
+                ticket.team_id = (
+                    teams.get(ticket.partner_id.id) or ticket.channel_id.team_id
+                )
+
+    @api.depends("commercial_partner_id", "lot_id", "product_id")
+    def _compute_repeat_of_id(self):
+        tickets = self.filtered(lambda t: t.id and t.commercial_partner_id)
+        (self - tickets).repeat_of_id = False
+        if not tickets:
+            return
+        now = fields.Datetime.now()
+        max_days = max(tickets.company_id.mapped("aftersales_repeat_days") or [0])
+        oldest = min(t.create_date or now for t in tickets)
+        candidates = self.search(
+            [
+                ("commercial_partner_id", "in", tickets.commercial_partner_id.ids),
+                ("create_date", ">=", oldest - timedelta(days=max_days)),
+                ("id", "<", max(tickets.ids)),
+            ],
+            order="id desc",
+        )
+        by_partner = defaultdict(list)
+        for candidate in candidates:
+            by_partner[candidate.commercial_partner_id.id].append(candidate)
+        for ticket in tickets:
+            days = ticket.company_id.aftersales_repeat_days
+            since = (ticket.create_date or now) - timedelta(days=days)
+            match = False
+            if days > 0:
+                for candidate in by_partner[ticket.commercial_partner_id.id]:
+                    if candidate.id >= ticket.id or candidate.create_date < since:
+                        continue
+                    if ticket.lot_id:
+                        same = candidate.lot_id == ticket.lot_id
+                    else:
+                        same = (
+                            bool(ticket.product_id)
+                            and candidate.product_id == ticket.product_id
+                        )
+                    if same:
+                        match = candidate
+                        break
+            ticket.repeat_of_id = match
+
+    @api.depends("repeat_of_id")
+    def _compute_is_repeat(self):
+        for ticket in self:
+            ticket.is_repeat = bool(ticket.repeat_of_id)
+
+    def _compute_access_url(self):
+        super()._compute_access_url()
+        for ticket in self:
+            ticket.access_url = f"/my/aftersales/tickets/{ticket.id}"
+
+    @api.model
+    def _read_group_stage_ids(self, stages, domain):
+        return stages.search([])
+
+    # ------------------------------------------------------------------
+    # Constraints
+    # ------------------------------------------------------------------
+
+    @api.constrains("lot_id", "product_id")
+    def _check_lot_product(self):
+        for ticket in self:
+            if ticket.lot_id and ticket.lot_id.product_id != ticket.product_id:
+                raise ValidationError(
+                    _(
+                        "Serial Number %(lot)s belongs to product %(lot_product)s, "
+                        "not to %(product)s. Pick a serial of the ticket's "
+                        "product.",
+                        lot=ticket.lot_id.name,
+                        lot_product=ticket.lot_id.product_id.display_name,
+                        product=ticket.product_id.display_name or _("(none)"),
+                    )
+                )
+
+    @api.constrains("partner_id", "symptom")
+    def _check_intake(self):
+        for ticket in self:
+            if not ticket.partner_id:
+                raise ValidationError(
+                    _("Customer: every ticket needs the customer who contacted us.")
+                )
+            if not (ticket.symptom or "").strip():
+                raise ValidationError(
+                    _("Symptom: describe what the customer reports.")
+                )
+
+    @api.constrains("appointment_start", "appointment_stop")
+    def _check_appointment(self):
+        for ticket in self:
+            if (
+                ticket.appointment_start
+                and ticket.appointment_stop
+                and ticket.appointment_stop < ticket.appointment_start
+            ):
+                raise ValidationError(
+                    _("Appointment: the window must end after it starts.")
+                )
+
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+
+    def _check_priority_vals(self, vals):
+        allowed = dict(self._fields["priority"]._description_selection(self.env))
+        if "priority" in vals and vals["priority"] not in allowed:
+            raise ValidationError(
+                _(
+                    "Priority: %(value)s is not a valid priority; choose one "
+                    "of %(allowed)s.",
+                    value=vals["priority"],
+                    allowed=", ".join(allowed.values()),
+                )
+            )
+
+    def _check_intake_vals(self, vals):
+        """Refuse a new ticket without the intake facts, before anything is
+        written (constraints alone do not see fields left out of ``vals``)."""
+        if not vals.get("partner_id"):
+            raise ValidationError(
+                _("Customer: every ticket needs the customer who contacted us.")
+            )
+        if not (vals.get("symptom") or "").strip():
+            raise ValidationError(_("Symptom: describe what the customer reports."))
+        self._check_priority_vals(vals)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        default_company = self.env.company
+        by_company = defaultdict(list)
+        for vals in vals_list:
+            self._check_intake_vals(vals)
+            if not vals.get("name") or vals["name"] == _("New"):
+                company_id = vals.get("company_id") or default_company.id
+                by_company[company_id].append(vals)
+        for company_id, company_vals in by_company.items():
+            company = self.env["res.company"].browse(company_id)
+            names = self._next_ticket_names(company, len(company_vals))
+            for vals, name in zip(company_vals, names, strict=True):
+                vals["name"] = name
+        tickets = super().create(vals_list)
+        closed = tickets.filtered("is_closed")
+        if closed:
+            closed.closed_date = fields.Datetime.now()
+        return tickets
+
+    def write(self, vals):
+        self._check_priority_vals(vals)
+        if "owner_id" in vals and not self.env.context.get("aftersales_owner_change"):
+            if any(ticket.owner_id.id != vals["owner_id"] for ticket in self):
+                raise UserError(
+                    _(
+                        "The owner stays accountable for the ticket until it is "
+                        "closed. Use 'Change Owner' to hand it over with a "
+                        "reason."
+                    )
+                )
+        self._check_technician_write(vals)
+        if "stage_id" in vals:
+            stage = self.env["aftersales.stage"].browse(vals["stage_id"])
+            vals["closed_date"] = fields.Datetime.now() if stage.is_closed else False
+        return super().write(vals)
+
+    def _check_technician_write(self, vals):
+        """Technicians without agent rights only change the stage, the work
+        log and the appointment of their tickets."""
+        if self.env.su or self.env.user.has_group(
+            "aftersales_service.group_aftersales_user_own"
+        ):
+            return
+        forbidden = set(vals) - TECHNICIAN_WRITABLE_FIELDS
+        if forbidden:
+            labels = ", ".join(
+                sorted(
+                    self._fields[fname]._description_string(self.env)
+                    for fname in forbidden
+                    if fname in self._fields
+                )
+            )
+            raise UserError(
+                _(
+                    "As a technician you can change the stage, the work log and "
+                    "the appointment of your tickets, not: %(fields)s.",
+                    fields=labels,
+                )
+            )
+
+    @api.model
+    def _next_ticket_names(self, company, count):
+        """Reserve ``count`` references from the company's sequence in one
+        query."""
+        sequence = self._get_ticket_sequence(company)
+        if sequence.implementation == "standard" and not sequence.use_date_range:
+            self.env.cr.execute(
+                "SELECT nextval(%s) FROM generate_series(1, %s)",
+                [f"ir_sequence_{sequence.id:03d}", count],
+            )
+            return [sequence.get_next_char(row[0]) for row in self.env.cr.fetchall()]
+        return [sequence._next() for __ in range(count)]
+
+    @api.model
+    def _get_ticket_sequence(self, company):
+        IrSequence = self.env["ir.sequence"].sudo()
+        sequence = IrSequence.search(
+            [("code", "=", "aftersales.ticket"), ("company_id", "=", company.id)],
+            limit=1,
+        )
+        if not sequence:
+            sequence = IrSequence.create(company._prepare_aftersales_sequence_vals())
+        return sequence
+
+    # ------------------------------------------------------------------
+    # Mail
+    # ------------------------------------------------------------------
+
+    def _track_subtype(self, init_values):
+        self.ensure_one()
+        if "stage_id" in init_values:
+            return self.env.ref("aftersales_service.mt_ticket_stage")
+        return super()._track_subtype(init_values)
+
+    def _message_get_suggested_recipients(self):
+        recipients = super()._message_get_suggested_recipients()
+        for ticket in self:
+            if ticket.partner_id:
+                ticket._message_add_suggested_recipient(
+                    recipients, partner=ticket.partner_id, reason=_("Customer")
+                )
+        return recipients
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_change_owner(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Change Owner"),
+            "res_model": "aftersales.ticket.owner.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_ticket_ids": self.ids},
+        }
+
+    def action_transfer(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Transfer to Another Team"),
+            "res_model": "aftersales.ticket.transfer.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_ticket_ids": self.ids},
+        }
+
+    def action_view_partner_tickets(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "aftersales_service.aftersales_ticket_action"
+        )
+        action["domain"] = [
+            ("commercial_partner_id", "=", self.commercial_partner_id.id)
+        ]
+        action["context"] = {"default_partner_id": self.partner_id.id}
+        return action
+
+    def action_view_repeat_of(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "aftersales.ticket",
+            "res_id": self.repeat_of_id.id,
+            "view_mode": "form",
+        }
+
+    # ------------------------------------------------------------------
+    # Business methods
+    # ------------------------------------------------------------------
+
+    def _change_owner(self, new_owner, reason):
+        """Hand the tickets over to ``new_owner``, logging why."""
+        user = self.env.user
+        may_reassign = user.has_group("aftersales_service.group_aftersales_user_team")
+        for ticket in self:
+            if ticket.owner_id != user and not may_reassign:
+                raise UserError(
+                    _(
+                        "Only the current owner of %(ticket)s or a team "
+                        "supervisor can hand it over.",
+                        ticket=ticket.name,
+                    )
+                )
+        if not (reason or "").strip():
+            raise UserError(_("Reason: say why the ownership changes."))
+        for ticket in self:
+            old = ticket.owner_id
+            ticket.with_context(aftersales_owner_change=True).owner_id = new_owner
+            ticket.message_post(
+                body=_(
+                    "Owner changed from %(old)s to %(new)s. Reason: %(reason)s",
+                    old=old.name,
+                    new=new_owner.name,
+                    reason=reason,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+
+    def _transfer_to_team(self, team, reason, technician=None):
+        if not (reason or "").strip():
+            raise UserError(_("Reason: say why the ticket moves to another team."))
+        vals = {"team_id": team.id}
+        if technician is not None:
+            vals["technician_id"] = technician.id
+        for ticket in self:
+            old = ticket.team_id
+            ticket.write(vals)
+            ticket.message_post(
+                body=_(
+                    "Transferred from %(old)s to %(new)s. Reason: %(reason)s",
+                    old=old.display_name or _("no team"),
+                    new=team.display_name,
+                    reason=reason,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )

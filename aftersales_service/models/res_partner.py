@@ -1,0 +1,46 @@
+from odoo import fields, models
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    aftersales_vip = fields.Boolean(
+        string="After-Sales VIP",
+        tracking=True,
+        help="VIP customers get a dedicated, faster service lane.",
+    )
+    aftersales_note = fields.Text(
+        string="Service Notes",
+        help="Notes shown on every ticket of this customer, e.g. 'elderly at "
+        "home, prefer mornings'.",
+    )
+    aftersales_ticket_count = fields.Integer(
+        string="After-Sales Tickets",
+        compute="_compute_aftersales_ticket_count",
+        groups="aftersales_service.group_aftersales_technician",
+    )
+
+    def _compute_aftersales_ticket_count(self):
+        # Count on the commercial entity so a company shows its contacts'
+        # tickets too.
+        groups = self.env["aftersales.ticket"]._read_group(
+            [("commercial_partner_id", "in", self.commercial_partner_id.ids)],
+            ["commercial_partner_id"],
+            ["__count"],
+        )
+        counts = {partner.id: count for partner, count in groups}
+        for partner in self:
+            partner.aftersales_ticket_count = counts.get(
+                partner.commercial_partner_id.id, 0
+            )
+
+    def action_view_aftersales_tickets(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "aftersales_service.aftersales_ticket_action"
+        )
+        action["domain"] = [
+            ("commercial_partner_id", "=", self.commercial_partner_id.id)
+        ]
+        action["context"] = {"default_partner_id": self.id}
+        return action

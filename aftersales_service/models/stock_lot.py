@@ -1,0 +1,31 @@
+from odoo import fields, models
+
+
+class StockLot(models.Model):
+    _inherit = "stock.lot"
+
+    aftersales_ticket_count = fields.Integer(
+        string="After-Sales Tickets",
+        compute="_compute_aftersales_ticket_count",
+        groups="aftersales_service.group_aftersales_technician",
+    )
+
+    def _compute_aftersales_ticket_count(self):
+        groups = self.env["aftersales.ticket"]._read_group(
+            [("lot_id", "in", self.ids)], ["lot_id"], ["__count"]
+        )
+        counts = {lot.id: count for lot, count in groups}
+        for lot in self:
+            lot.aftersales_ticket_count = counts.get(lot.id, 0)
+
+    def action_view_aftersales_tickets(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "aftersales_service.aftersales_ticket_action"
+        )
+        action["domain"] = [("lot_id", "=", self.id)]
+        action["context"] = {
+            "default_lot_id": self.id,
+            "default_product_id": self.product_id.id,
+        }
+        return action
