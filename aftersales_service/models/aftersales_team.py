@@ -85,7 +85,10 @@ class AftersalesTeam(models.Model):
         "resource.calendar",
         string="Working Hours",
         check_company=True,
-        default=lambda self: self.env.company.resource_calendar_id,
+        compute="_compute_resource_calendar_id",
+        store=True,
+        readonly=False,
+        precompute=True,
     )
 
     ticket_count = fields.Integer(compute="_compute_ticket_count")
@@ -98,6 +101,15 @@ class AftersalesTeam(models.Model):
                 team.complete_name = f"{team.parent_id.complete_name} / {team.name}"
             else:
                 team.complete_name = team.name
+
+    @api.depends("company_id")
+    def _compute_resource_calendar_id(self):
+        for team in self:
+            if team.resource_calendar_id.company_id not in (
+                team.company_id,
+                self.env["res.company"],
+            ) or not team.resource_calendar_id:
+                team.resource_calendar_id = team.company_id.resource_calendar_id
 
     def _compute_ticket_count(self):
         groups = self.env["aftersales.ticket"]._read_group(

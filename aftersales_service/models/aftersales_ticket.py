@@ -59,6 +59,15 @@ class AftersalesTicket(models.Model):
         default=lambda self: self.env.company,
     )
     color = fields.Integer()
+    received_date = fields.Datetime(
+        string="Received On",
+        required=True,
+        index=True,
+        default=fields.Datetime.now,
+        copy=False,
+        help="When the customer's contact was received; service levels and "
+        "repeat contacts count from here.",
+    )
 
     # Customer
     partner_id = fields.Many2one(
@@ -363,7 +372,7 @@ class AftersalesTicket(models.Model):
                     teams.get(ticket.partner_id.id) or ticket.channel_id.team_id
                 )
 
-    @api.depends("commercial_partner_id", "lot_id", "product_id")
+    @api.depends("commercial_partner_id", "lot_id", "product_id", "received_date")
     def _compute_repeat_of_id(self):
         tickets = self.filtered(lambda t: t.id and t.commercial_partner_id)
         (self - tickets).repeat_of_id = False
@@ -371,11 +380,11 @@ class AftersalesTicket(models.Model):
             return
         now = fields.Datetime.now()
         max_days = max(tickets.company_id.mapped("aftersales_repeat_days") or [0])
-        oldest = min(t.create_date or now for t in tickets)
+        oldest = min(t.received_date or now for t in tickets)
         candidates = self.search(
             [
                 ("commercial_partner_id", "in", tickets.commercial_partner_id.ids),
-                ("create_date", ">=", oldest - timedelta(days=max_days)),
+                ("received_date", ">=", oldest - timedelta(days=max_days)),
                 ("id", "<", max(tickets.ids)),
             ],
             order="id desc",
@@ -385,11 +394,15 @@ class AftersalesTicket(models.Model):
             by_partner[candidate.commercial_partner_id.id].append(candidate)
         for ticket in tickets:
             days = ticket.company_id.aftersales_repeat_days
-            since = (ticket.create_date or now) - timedelta(days=days)
+            received = ticket.received_date or now
+            since = received - timedelta(days=days)
             match = False
             if days > 0:
                 for candidate in by_partner[ticket.commercial_partner_id.id]:
-                    if candidate.id >= ticket.id or candidate.create_date < since:
+                    if (
+                        candidate.id >= ticket.id
+                        or not since <= candidate.received_date <= received
+                    ):
                         continue
                     if ticket.lot_id:
                         same = candidate.lot_id == ticket.lot_id
@@ -489,10 +502,14 @@ class AftersalesTicket(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        vals_list = [dict(vals) for vals in vals_list]  # never alter the caller's
         default_company = self.env.company
+        self._set_batch_defaults(vals_list)
         by_company = defaultdict(list)
         for vals in vals_list:
             self._check_intake_vals(vals)
+            if vals.get("lot_id") and not vals.get("product_id"):
+                vals.pop("product_id", None)  # let the serial decide
             if not vals.get("name") or vals["name"] == _("New"):
                 company_id = vals.get("company_id") or default_company.id
                 by_company[company_id].append(vals)
@@ -527,8 +544,11 @@ class AftersalesTicket(models.Model):
     def _check_technician_write(self, vals):
         """Technicians without agent rights only change the stage, the work
         log and the appointment of their tickets."""
-        if self.env.su or self.env.user.has_group(
-            "aftersales_service.group_aftersales_user_own"
+        user = self.env.user
+        if (
+            self.env.su
+            or not user.has_group("aftersales_service.group_aftersales_technician")
+            or user.has_group("aftersales_service.group_aftersales_user_own")
         ):
             return
         forbidden = set(vals) - TECHNICIAN_WRITABLE_FIELDS
@@ -547,6 +567,30 @@ class AftersalesTicket(models.Model):
                     fields=labels,
                 )
             )
+
+    def _set_batch_defaults(self, vals_list):
+        """Fill the stage and channel defaults once for the whole batch
+        instead of one search per ticket."""
+        context = self.env.context
+        if any("stage_id" not in vals for vals in vals_list) and (
+            "default_stage_id" not in context
+        ):
+            stage = self._default_stage_id()
+            for vals in vals_list:
+                vals.setdefault("stage_id", stage.id)
+        if any("channel_id" not in vals for vals in vals_list) and (
+            "default_channel_id" not in context
+        ):
+            channels = {}
+            for vals in vals_list:
+                if "channel_id" in vals:
+                    continue
+                company_id = vals.get("company_id") or self.env.company.id
+                if company_id not in channels:
+                    channels[company_id] = self.with_company(
+                        company_id
+                    )._default_channel_id()
+                vals["channel_id"] = channels[company_id].id
 
     @api.model
     def _next_ticket_names(self, company, count):
@@ -655,17 +699,20 @@ class AftersalesTicket(models.Model):
         if not (reason or "").strip():
             raise UserError(_("Reason: say why the ownership changes."))
         for ticket in self:
-            old = ticket.owner_id
-            ticket.with_context(aftersales_owner_change=True).owner_id = new_owner
+            # Log first: the previous owner may lose access once handed over.
             ticket.message_post(
                 body=_(
                     "Owner changed from %(old)s to %(new)s. Reason: %(reason)s",
-                    old=old.name,
+                    old=ticket.owner_id.name,
                     new=new_owner.name,
                     reason=reason,
                 ),
                 subtype_xmlid="mail.mt_note",
             )
+        # Rights were checked above; the previous owner may no longer see the
+        # ticket once it is handed over, so the write and its tracking run as
+        # superuser (the author stays the current user).
+        self.sudo().with_context(aftersales_owner_change=True).owner_id = new_owner
 
     def _transfer_to_team(self, team, reason, technician=None):
         if not (reason or "").strip():
