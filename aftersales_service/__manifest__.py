@@ -35,6 +35,11 @@
         "views/menus.xml",
     ],
     "demo": [],
+    "assets": {
+        "web.assets_tests": [
+            "aftersales_service/static/tests/tours/**/*",
+        ],
+    },
     "application": True,
     "installable": True,
 }
