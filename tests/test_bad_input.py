@@ -59,7 +59,11 @@ class TestTicketBadInput(AftersalesCase):
         before = Ticket.search_count([])
         with self.assertRaises(ValidationError):
             Ticket.create(
-                [self._ticket_vals(), self._ticket_vals(symptom=""), self._ticket_vals()]
+                [
+                    self._ticket_vals(),
+                    self._ticket_vals(symptom=""),
+                    self._ticket_vals(),
+                ]
             )
         self.assertEqual(Ticket.search_count([]), before)
 

@@ -80,9 +80,13 @@ class TestTicketPerformance(AftersalesCase):
         Ticket.create(self._batch_vals(5))
         for kind in ("list", "kanban"):  # warm up view and access caches
             self._load_list(kind)()
-        few = {kind: self._queries(self._load_list(kind)) for kind in ("list", "kanban")}
+        few = {
+            kind: self._queries(self._load_list(kind)) for kind in ("list", "kanban")
+        }
         Ticket.create(self._batch_vals(75))
-        many = {kind: self._queries(self._load_list(kind)) for kind in ("list", "kanban")}
+        many = {
+            kind: self._queries(self._load_list(kind)) for kind in ("list", "kanban")
+        }
         for kind in ("list", "kanban"):
             # One query of slack for caches Odoo fills lazily (ir.rule, …).
             self.assertLessEqual(

@@ -3,7 +3,7 @@ from datetime import timedelta
 from freezegun import freeze_time
 
 from odoo import Command, fields
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form
 
 from .common import AftersalesCase
@@ -21,9 +21,7 @@ class TestTicket(AftersalesCase):
             team_id=self.team_other_company.id,
         )
         self.assertTrue(other.name.endswith("000001"))
-        sequences = self.env["ir.sequence"].search(
-            [("code", "=", "aftersales.ticket")]
-        )
+        sequences = self.env["ir.sequence"].search([("code", "=", "aftersales.ticket")])
         self.assertEqual(
             set(sequences.company_id.ids), {self.company.id, self.other_company.id}
         )
@@ -130,7 +128,9 @@ class TestTicket(AftersalesCase):
 
     def test_service_notes_and_vip_shown_on_ticket(self):
         ticket = self._create_ticket()
-        self.assertEqual(ticket.partner_service_note, "Elderly at home, prefer mornings")
+        self.assertEqual(
+            ticket.partner_service_note, "Elderly at home, prefer mornings"
+        )
         self.assertFalse(ticket.is_vip)
         vip = self._create_ticket(partner_id=self.customer_vip_contact.id)
         self.assertTrue(vip.is_vip, "a contact of a VIP company is VIP")
@@ -146,7 +146,7 @@ class TestTicket(AftersalesCase):
         self.assertEqual(as_tech.partner_phone_masked, "138****5678")
         self.assertEqual(as_tech.partner_email_masked, "w***@example.com")
         # The technician cannot read the full values.
-        with self.assertRaises(Exception):
+        with self.assertRaises(AccessError):
             as_tech.read(["partner_phone"])
         # The stored value is untouched.
         self.assertEqual(ticket.sudo().partner_phone, "138 1234 5678")
@@ -160,7 +160,9 @@ class TestTicket(AftersalesCase):
             {
                 "partner_id": self.customer.id,
                 "order_line": [
-                    Command.create({"product_id": self.product_ac.id, "product_uom_qty": 1})
+                    Command.create(
+                        {"product_id": self.product_ac.id, "product_uom_qty": 1}
+                    )
                 ],
             }
         )
@@ -214,7 +216,9 @@ class TestTicket(AftersalesCase):
         with freeze_time("2026-04-02 15:00:00"):
             ticket.stage_id = self.stage_solved
         self.assertTrue(ticket.is_closed)
-        self.assertEqual(ticket.closed_date, fields.Datetime.from_string("2026-04-02 15:00:00"))
+        self.assertEqual(
+            ticket.closed_date, fields.Datetime.from_string("2026-04-02 15:00:00")
+        )
         ticket.stage_id = self.stage_diagnosis
         self.assertFalse(ticket.closed_date)
 
@@ -234,10 +238,13 @@ class TestTicket(AftersalesCase):
         action = self.team_region.action_view_tickets()
         found = self.env["aftersales.ticket"].search(action["domain"])
         self.assertEqual(len(found), 2, "a region sees its service points' tickets")
-        self.assertEqual(self.team_point.complete_name, "HQ Service Centre / East Region / Hangzhou Point")
+        self.assertEqual(
+            self.team_point.complete_name,
+            "HQ Service Centre / East Region / Hangzhou Point",
+        )
 
     def test_team_hierarchy_levels_enforced(self):
-        with self.assertRaisesRegex(Exception, "higher in the organisation"):
+        with self.assertRaisesRegex(ValidationError, "higher in the organisation"):
             self.env["aftersales.team"].create(
                 {"name": "Bad", "level": "region", "parent_id": self.team_point.id}
             )
@@ -251,7 +258,7 @@ class TestTicket(AftersalesCase):
 
     def test_appointment_window_order(self):
         start = fields.Datetime.now()
-        with self.assertRaisesRegex(Exception, "Appointment"):
+        with self.assertRaisesRegex(ValidationError, "Appointment"):
             self._create_ticket(
                 appointment_start=start, appointment_stop=start - timedelta(hours=1)
             )

@@ -105,10 +105,14 @@ class AftersalesTeam(models.Model):
     @api.depends("company_id")
     def _compute_resource_calendar_id(self):
         for team in self:
-            if team.resource_calendar_id.company_id not in (
-                team.company_id,
-                self.env["res.company"],
-            ) or not team.resource_calendar_id:
+            if (
+                team.resource_calendar_id.company_id
+                not in (
+                    team.company_id,
+                    self.env["res.company"],
+                )
+                or not team.resource_calendar_id
+            ):
                 team.resource_calendar_id = team.company_id.resource_calendar_id
 
     def _compute_ticket_count(self):

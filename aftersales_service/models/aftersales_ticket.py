@@ -150,8 +150,7 @@ class AftersalesTicket(models.Model):
         store=True,
         readonly=False,
         precompute=True,
-        help="Date the customer bought the unit (from the sale order when "
-        "known).",
+        help="Date the customer bought the unit (from the sale order when known).",
     )
 
     # Intake
@@ -180,8 +179,7 @@ class AftersalesTicket(models.Model):
         ],
     )
     environment = fields.Char(
-        help="Where and how the unit is used (e.g. humid basement, 24/7 "
-        "operation)."
+        help="Where and how the unit is used (e.g. humid basement, 24/7 operation)."
     )
     resolution = fields.Html(
         string="Work Log",
@@ -305,9 +303,7 @@ class AftersalesTicket(models.Model):
                 )
             }
         for ticket in self:
-            ticket.partner_ticket_count = counts.get(
-                ticket.commercial_partner_id.id, 0
-            )
+            ticket.partner_ticket_count = counts.get(ticket.commercial_partner_id.id, 0)
 
     @api.depends("lot_id")
     def _compute_product_id(self):
@@ -457,9 +453,7 @@ class AftersalesTicket(models.Model):
                     _("Customer: every ticket needs the customer who contacted us.")
                 )
             if not (ticket.symptom or "").strip():
-                raise ValidationError(
-                    _("Symptom: describe what the customer reports.")
-                )
+                raise ValidationError(_("Symptom: describe what the customer reports."))
 
     @api.constrains("appointment_start", "appointment_stop")
     def _check_appointment(self):
