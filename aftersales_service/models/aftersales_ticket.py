@@ -137,7 +137,6 @@ class AftersalesTicket(models.Model):
     )
     sale_order_id = fields.Many2one(
         "sale.order",
-        string="Sale Order",
         index="btree_not_null",
         compute="_compute_sale_order_id",
         store=True,
@@ -156,7 +155,6 @@ class AftersalesTicket(models.Model):
     # Intake
     channel_id = fields.Many2one(
         "aftersales.channel",
-        string="Channel",
         required=True,
         default=_default_channel_id,
         tracking=True,
@@ -189,7 +187,6 @@ class AftersalesTicket(models.Model):
     # Workflow
     stage_id = fields.Many2one(
         "aftersales.stage",
-        string="Stage",
         default=_default_stage_id,
         group_expand="_read_group_stage_ids",
         index=True,
@@ -214,7 +211,6 @@ class AftersalesTicket(models.Model):
     )
     technician_id = fields.Many2one(
         "hr.employee",
-        string="Technician",
         index=True,
         tracking=True,
         check_company=True,
@@ -227,7 +223,6 @@ class AftersalesTicket(models.Model):
     )
     owner_id = fields.Many2one(
         "res.users",
-        string="Owner",
         required=True,
         index=True,
         tracking=True,
@@ -243,7 +238,6 @@ class AftersalesTicket(models.Model):
     # Repeat contacts
     repeat_of_id = fields.Many2one(
         "aftersales.ticket",
-        string="Repeat Of",
         compute="_compute_repeat_of_id",
         store=True,
         readonly=False,
@@ -418,9 +412,10 @@ class AftersalesTicket(models.Model):
             ticket.is_repeat = bool(ticket.repeat_of_id)
 
     def _compute_access_url(self):
-        super()._compute_access_url()
+        res = super()._compute_access_url()
         for ticket in self:
             ticket.access_url = f"/my/aftersales/tickets/{ticket.id}"
+        return res
 
     @api.model
     def _read_group_stage_ids(self, stages, domain):
