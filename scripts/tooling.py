@@ -268,7 +268,43 @@ def cmd_constraints(_args):
     return 0
 
 
+def cmd_merge_po(args):
+    """merge-po POT PO...: bring each .po in line with the template, keeping
+    the translations of strings that did not change."""
+    import polib
+
+    pot = polib.pofile(args[0])
+    for path in args[1:]:
+        if not os.path.exists(path):
+            continue
+        old = polib.pofile(path)
+        done = {
+            entry.msgid: entry
+            for entry in old
+            if entry.msgstr and "fuzzy" not in entry.flags
+        }
+        new = polib.POFile(wrapwidth=78)
+        new.metadata = old.metadata or pot.metadata
+        new.header = old.header
+        for entry in pot:
+            merged = polib.POEntry(
+                msgid=entry.msgid,
+                msgstr=done[entry.msgid].msgstr if entry.msgid in done else "",
+                occurrences=entry.occurrences,
+                comment=entry.comment,
+                tcomment=entry.tcomment,
+                flags=[flag for flag in entry.flags if flag != "fuzzy"],
+                msgctxt=entry.msgctxt,
+            )
+            new.append(merged)
+        new.save(path)
+        missing = sum(1 for entry in new if not entry.msgstr)
+        print(f"{os.path.basename(path)}: {len(new)} strings, {missing} untranslated")
+    return 0
+
+
 COMMANDS = {
+    "merge-po": cmd_merge_po,
     "odoo-info": cmd_odoo_info,
     "pg-check": cmd_pg_check,
     "db-state": cmd_db_state,

@@ -31,3 +31,13 @@ class ResCompany(models.Model):
             "implementation": "standard",
             "use_date_range": False,
         }
+
+    # KPI workbook
+    aftersales_kpi_recipient_ids = fields.Many2many(
+        "res.users",
+        "aftersales_company_kpi_recipient_rel",
+        "company_id",
+        "user_id",
+        string="KPI Workbook Recipients",
+        help="Managers who receive the monthly after-sales KPI workbook by e-mail.",
+    )

@@ -44,3 +44,32 @@ class ResPartner(models.Model):
         ]
         action["context"] = {"default_partner_id": self.id}
         return action
+
+    aftersales_warranty_count = fields.Integer(
+        string="Warranties",
+        compute="_compute_aftersales_warranty_count",
+        groups="aftersales_service.group_aftersales_technician",
+    )
+
+    def _compute_aftersales_warranty_count(self):
+        groups = self.env["aftersales.warranty"]._read_group(
+            [("commercial_partner_id", "in", self.commercial_partner_id.ids)],
+            ["commercial_partner_id"],
+            ["__count"],
+        )
+        counts = {partner.id: count for partner, count in groups}
+        for partner in self:
+            partner.aftersales_warranty_count = counts.get(
+                partner.commercial_partner_id.id, 0
+            )
+
+    def action_view_aftersales_warranties(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "aftersales_service.aftersales_warranty_action"
+        )
+        action["domain"] = [
+            ("commercial_partner_id", "=", self.commercial_partner_id.id)
+        ]
+        action["context"] = {"default_partner_id": self.id}
+        return action

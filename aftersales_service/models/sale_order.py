@@ -29,3 +29,31 @@ class SaleOrder(models.Model):
             "default_partner_id": self.partner_id.id,
         }
         return action
+
+    aftersales_warranty_count = fields.Integer(
+        string="Warranties",
+        compute="_compute_aftersales_warranty_count",
+        groups="aftersales_service.group_aftersales_technician",
+    )
+
+    def _compute_aftersales_warranty_count(self):
+        groups = self.env["aftersales.warranty"]._read_group(
+            [("sale_order_id", "in", self.ids)], ["sale_order_id"], ["__count"]
+        )
+        counts = {order.id: count for order, count in groups}
+        for order in self:
+            order.aftersales_warranty_count = counts.get(order.id, 0)
+
+    def action_view_aftersales_warranties(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "aftersales_service.aftersales_warranty_action"
+        )
+        action["domain"] = [("sale_order_id", "=", self.id)]
+        action["context"] = {"default_sale_order_id": self.id}
+        return action
+
+    def _action_confirm(self):
+        res = super()._action_confirm()
+        self.order_line._aftersales_extend_warranties()
+        return res

@@ -1,0 +1,802 @@
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+import psycopg2
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import float_compare, float_is_zero
+
+_logger = logging.getLogger(__name__)
+
+RESERVATION_STATES = [
+    ("draft", "Draft"),
+    ("confirmed", "Reserved"),
+    ("done", "Consumed"),
+    ("expired", "Expired"),
+    ("cancel", "Cancelled"),
+]
+
+AVAILABILITY = [
+    ("reserved", "Reserved"),
+    ("partial", "Partially Available"),
+    ("expected", "Expected"),
+    ("none", "Not Available"),
+]
+
+OPEN_STATES = ("draft", "confirmed")
+
+
+class AftersalesPartReservation(models.Model):
+    _name = "aftersales.part.reservation"
+    _description = "Spare-Part Reservation"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "has_shortage desc, date_expiry, id desc"
+    _check_company_auto = True
+
+    # Identification
+    name = fields.Char(
+        string="Reference",
+        required=True,
+        readonly=True,
+        copy=False,
+        index="trigram",
+        default=lambda self: _("New"),
+    )
+    ticket_id = fields.Many2one(
+        "aftersales.ticket",
+        required=True,
+        index=True,
+        ondelete="restrict",
+        check_company=True,
+        tracking=True,
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+        compute="_compute_company_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    partner_id = fields.Many2one(
+        related="ticket_id.partner_id", string="Customer", store=True
+    )
+    team_id = fields.Many2one(related="ticket_id.team_id", store=True)
+    technician_id = fields.Many2one(related="ticket_id.technician_id", store=True)
+    technician_user_id = fields.Many2one(
+        related="ticket_id.technician_user_id", store=True, index=True
+    )
+    requested_by_id = fields.Many2one(
+        "res.users",
+        required=True,
+        readonly=True,
+        default=lambda self: self.env.user,
+        tracking=True,
+        help="Who asked for the parts; told when the reservation expires.",
+    )
+    state = fields.Selection(
+        RESERVATION_STATES,
+        required=True,
+        default="draft",
+        readonly=True,
+        copy=False,
+        index=True,
+        tracking=True,
+    )
+
+    # Where from, where to
+    warehouse_id = fields.Many2one(
+        "stock.warehouse",
+        compute="_compute_warehouse_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        required=True,
+        check_company=True,
+    )
+    location_id = fields.Many2one(
+        "stock.location",
+        string="Parts Location",
+        compute="_compute_locations",
+        store=True,
+        readonly=False,
+        precompute=True,
+        check_company=True,
+    )
+    location_dest_id = fields.Many2one(
+        "stock.location",
+        string="Service Location",
+        compute="_compute_locations",
+        store=True,
+        readonly=False,
+        precompute=True,
+        check_company=True,
+        help="The technician's van or the service point.",
+    )
+    picking_id = fields.Many2one(
+        "stock.picking",
+        string="Transfer",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        groups="stock.group_stock_user",
+    )
+    procurement_group_id = fields.Many2one(
+        "procurement.group",
+        readonly=True,
+        copy=False,
+        groups="stock.group_stock_user",
+    )
+
+    # Dates
+    date_planned = fields.Datetime(
+        string="Planned Visit",
+        compute="_compute_date_planned",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    date_confirmed = fields.Datetime(string="Reserved On", readonly=True, copy=False)
+    date_expiry = fields.Datetime(
+        string="Expires On",
+        compute="_compute_date_expiry",
+        store=True,
+        copy=False,
+        help="Unused reservations are released automatically at this time.",
+    )
+    date_consumed = fields.Datetime(string="Consumed On", readonly=True, copy=False)
+
+    line_ids = fields.One2many(
+        "aftersales.part.reservation.line",
+        "reservation_id",
+        string="Parts",
+        copy=True,
+    )
+    availability = fields.Selection(
+        AVAILABILITY,
+        compute="_compute_availability",
+        store=True,
+    )
+    has_shortage = fields.Boolean(
+        string="Shortage",
+        compute="_compute_availability",
+        store=True,
+        index=True,
+    )
+    note = fields.Text()
+
+    # Charging
+    sale_order_id = fields.Many2one(
+        "sale.order",
+        string="Quotation",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    warranty_cost = fields.Monetary(
+        compute="_compute_warranty_cost",
+        store=True,
+        help="Cost of the consumed parts the company bears (warranty).",
+    )
+
+    # What the current user may do
+    can_confirm = fields.Boolean(compute="_compute_can")
+    can_consume = fields.Boolean(compute="_compute_can")
+    can_cancel = fields.Boolean(compute="_compute_can")
+    move_count = fields.Integer(compute="_compute_move_count")
+
+    _sql_constraints = [
+        (
+            "name_company_uniq",
+            "unique(name, company_id)",
+            "The reservation reference must be unique per company.",
+        ),
+    ]
+
+    # ------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------
+
+    @api.depends("ticket_id")
+    def _compute_company_id(self):
+        for reservation in self:
+            if reservation.ticket_id:
+                reservation.company_id = reservation.ticket_id.company_id
+
+    @api.depends("ticket_id", "company_id")
+    def _compute_warehouse_id(self):
+        defaults = {}
+        for reservation in self:
+            company = reservation.company_id or self.env.company
+            team = reservation.ticket_id.team_id
+            warehouse = team._aftersales_parts_warehouse() if team else False
+            if not warehouse or warehouse.company_id != company:
+                if company.id not in defaults:
+                    defaults[company.id] = self.env["stock.warehouse"].search(
+                        [("company_id", "=", company.id)], limit=1
+                    )
+                warehouse = defaults[company.id]
+            reservation.warehouse_id = warehouse
+
+    @api.depends("warehouse_id", "ticket_id")
+    def _compute_locations(self):
+        warehouses = self.warehouse_id.filtered(
+            lambda w: not w.aftersales_parts_type_id
+        )
+        if warehouses:
+            warehouses._aftersales_parts_setup()
+        for reservation in self:
+            warehouse = reservation.warehouse_id
+            team = reservation.ticket_id.team_id
+            destination = warehouse.aftersales_service_location_id
+            van = reservation.ticket_id.technician_id.sudo().aftersales_van_location_id
+            if team.parts_destination == "van" and van:
+                destination = van
+            elif team.service_location_id:
+                destination = team.service_location_id
+            reservation.location_id = (
+                warehouse.aftersales_parts_location_id or warehouse.lot_stock_id
+            )
+            reservation.location_dest_id = destination
+
+    @api.depends("ticket_id.appointment_start")
+    def _compute_date_planned(self):
+        for reservation in self:
+            reservation.date_planned = reservation.ticket_id.appointment_start
+
+    @api.depends(
+        "state",
+        "date_planned",
+        "date_confirmed",
+        "warehouse_id.aftersales_parts_expiry_hours",
+    )
+    def _compute_date_expiry(self):
+        for reservation in self:
+            start = reservation.date_planned or reservation.date_confirmed
+            hours = reservation.warehouse_id.aftersales_parts_expiry_hours
+            if reservation.state != "confirmed" or not start or hours <= 0:
+                reservation.date_expiry = False
+            else:
+                reservation.date_expiry = start + timedelta(hours=hours)
+
+    @api.depends("state", "line_ids.availability")
+    def _compute_availability(self):
+        for reservation in self:
+            states = set(reservation.line_ids.mapped("availability")) - {False}
+            if reservation.state != "confirmed" or not states:
+                reservation.availability = False
+            elif states == {"reserved"}:
+                reservation.availability = "reserved"
+            elif "reserved" in states or "partial" in states:
+                reservation.availability = "partial"
+            elif "expected" in states:
+                reservation.availability = "expected"
+            else:
+                reservation.availability = "none"
+            reservation.has_shortage = reservation.availability in (
+                "partial",
+                "expected",
+                "none",
+            )
+
+    @api.depends("line_ids.warranty_cost")
+    def _compute_warranty_cost(self):
+        for reservation in self:
+            reservation.warranty_cost = sum(
+                reservation.line_ids.mapped("warranty_cost")
+            )
+
+    @api.depends("state", "ticket_id.technician_user_id")
+    @api.depends_context("uid")
+    def _compute_can(self):
+        user = self.env.user
+        is_stock = user.has_group("stock.group_stock_user")
+        is_manager = user.has_group("aftersales_service.group_aftersales_manager")
+        for reservation in self:
+            is_technician = reservation.ticket_id.technician_user_id == user
+            reservation.can_confirm = reservation.state == "draft"
+            reservation.can_consume = reservation.state == "confirmed" and (
+                is_technician or is_stock or is_manager
+            )
+            reservation.can_cancel = reservation.state in OPEN_STATES
+
+    def _compute_move_count(self):
+        moves = self.env["stock.move"].sudo()
+        groups = self.sudo().procurement_group_id
+        counts = {}
+        if groups:
+            counts = {
+                group.id: count
+                for group, count in moves._read_group(
+                    [("group_id", "in", groups.ids)], ["group_id"], ["__count"]
+                )
+            }
+        for reservation in self:
+            reservation.move_count = counts.get(
+                reservation.sudo().procurement_group_id.id, 0
+            )
+
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        vals_list = [dict(vals) for vals in vals_list]
+        todo = [
+            vals
+            for vals in vals_list
+            if not vals.get("name") or vals["name"] == _("New")
+        ]
+        if todo:
+            sequence = self.env["ir.sequence"].sudo()
+            for vals in todo:
+                company = vals.get("company_id") or self.env.company.id
+                vals["name"] = sequence.with_company(company).next_by_code(
+                    "aftersales.part.reservation"
+                ) or _("New")
+        return super().create(vals_list)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_reserved(self):
+        for reservation in self:
+            if reservation.state in ("confirmed", "done"):
+                raise UserError(
+                    _(
+                        "Reservation %(name)s holds or consumed stock: cancel it "
+                        "instead of deleting it.",
+                        name=reservation.name,
+                    )
+                )
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_confirm(self):
+        self._ensure_can_confirm()
+        self._reserve()
+        return True
+
+    def action_consume(self):
+        self.ensure_one()
+        self._ensure_can_consume()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Consume Parts"),
+            "res_model": "aftersales.part.consume.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_reservation_id": self.id},
+        }
+
+    def action_cancel(self):
+        self._ensure_can_cancel()
+        self._release(_("cancelled by %(user)s", user=self.env.user.name))
+        return True
+
+    def action_create_quotation(self):
+        """Quotation for the paying lines already consumed (when it was not
+        made at consumption, e.g. flags changed afterwards)."""
+        self._create_quotations()
+        return self.action_view_sale_order()
+
+    def action_view_sale_order(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "sale.order",
+            "res_id": self.sale_order_id.id,
+            "view_mode": "form",
+        }
+
+    def action_view_moves(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Stock Moves"),
+            "res_model": "stock.move",
+            "view_mode": "list,form",
+            "domain": [("group_id", "in", self.procurement_group_id.ids)],
+            "context": {"create": False},
+        }
+
+    def action_view_pickings(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Transfers"),
+            "res_model": "stock.picking",
+            "view_mode": "list,form",
+            "domain": [("group_id", "in", self.procurement_group_id.ids)],
+            "context": {"create": False},
+        }
+
+    # ------------------------------------------------------------------
+    # Guards
+    # ------------------------------------------------------------------
+
+    def _ensure_can_confirm(self):
+        for reservation in self:
+            if reservation.state != "draft":
+                raise UserError(
+                    _(
+                        "Reservation %(name)s is already %(state)s.",
+                        name=reservation.name,
+                        state=dict(RESERVATION_STATES)[reservation.state],
+                    )
+                )
+            if not reservation.line_ids:
+                raise UserError(
+                    _(
+                        "Parts: reservation %(name)s lists no part to reserve.",
+                        name=reservation.name,
+                    )
+                )
+            if reservation.ticket_id.is_closed:
+                raise UserError(
+                    _(
+                        "Ticket %(ticket)s is closed: no parts can be reserved for it.",
+                        ticket=reservation.ticket_id.name,
+                    )
+                )
+
+    def _ensure_can_consume(self):
+        for reservation in self:
+            if not reservation.can_consume:
+                if reservation.state != "confirmed":
+                    raise UserError(
+                        _(
+                            "Reservation %(name)s is not reserved: only reserved "
+                            "parts can be consumed.",
+                            name=reservation.name,
+                        )
+                    )
+                raise UserError(
+                    _(
+                        "Only the ticket's technician or stock staff record the "
+                        "parts consumed on %(name)s.",
+                        name=reservation.name,
+                    )
+                )
+
+    def _ensure_can_cancel(self):
+        for reservation in self:
+            if not reservation.can_cancel:
+                raise UserError(
+                    _(
+                        "Reservation %(name)s is %(state)s: nothing to cancel.",
+                        name=reservation.name,
+                        state=dict(RESERVATION_STATES)[reservation.state],
+                    )
+                )
+
+    # ------------------------------------------------------------------
+    # Business methods: reserve
+    # ------------------------------------------------------------------
+
+    def _prepare_procurement_group_vals(self):
+        self.ensure_one()
+        return {
+            "name": self.name,
+            "partner_id": self.partner_id.id,
+            "move_type": "direct",
+        }
+
+    def _prepare_picking_vals(self):
+        self.ensure_one()
+        warehouse = self.warehouse_id
+        return {
+            "picking_type_id": warehouse.aftersales_parts_type_id.id,
+            "location_id": self.location_id.id,
+            "location_dest_id": self.location_dest_id.id,
+            "partner_id": self.partner_id.id,
+            "origin": f"{self.name} ({self.ticket_id.name})",
+            "group_id": self.procurement_group_id.id,
+            "company_id": self.company_id.id,
+            "scheduled_date": self.date_planned or fields.Datetime.now(),
+            "user_id": self.technician_user_id.id or self.requested_by_id.id,
+            "move_type": "direct",
+        }
+
+    def _reserve(self):
+        """Create and reserve the stock moves of the reservations.
+
+        The stock operations run as superuser: technicians and agents have no
+        stock rights. Who asked is logged on the reservation and the
+        transfer."""
+        user = self.env.user
+        reservations = self.sudo()
+        reservations.warehouse_id.filtered(
+            lambda w: not w.aftersales_parts_type_id
+        )._aftersales_parts_setup()
+        groups = (
+            self.env["procurement.group"]
+            .sudo()
+            .create([r._prepare_procurement_group_vals() for r in reservations])
+        )
+        for reservation, group in zip(reservations, groups, strict=True):
+            reservation.procurement_group_id = group
+        # Lock the parts' quants before reading what is available: a
+        # concurrent reservation of the same parts waits here and then fails
+        # cleanly instead of promising the same unit twice.
+        reservations._lock_quants()
+        picking_vals = []
+        for reservation in reservations:
+            vals = reservation._prepare_picking_vals()
+            vals["move_ids"] = [
+                fields.Command.create(line._prepare_move_vals())
+                for line in reservation.line_ids
+            ]
+            picking_vals.append(vals)
+        pickings = (
+            self.env["stock.picking"]
+            .sudo()
+            .with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
+            .create(picking_vals)
+        )
+        for reservation, picking in zip(reservations, pickings, strict=True):
+            reservation.picking_id = picking
+            for line, move in zip(
+                reservation.line_ids, picking.move_ids.sorted("id"), strict=True
+            ):
+                line.move_id = move
+        # The parts operation reserves at confirmation: Odoo's own
+        # _action_assign runs inside _action_confirm.
+        moves = pickings.move_ids
+        moves._action_confirm(merge=False)
+        reservations.line_ids._reserve_requested_lots()
+        now = fields.Datetime.now()
+        self.write({"state": "confirmed", "date_confirmed": now})
+        pickings._message_log_batch(
+            bodies={
+                reservation.picking_id.id: _(
+                    "Parts reserved for %(ticket)s on request of %(user)s.",
+                    ticket=reservation.ticket_id.name,
+                    user=user.name,
+                )
+                for reservation in reservations
+            }
+        )
+        self._notify_reserved(user)
+
+    def _notify_reserved(self, user):
+        bodies = {}
+        for reservation in self:
+            shortages = reservation.line_ids.filtered("is_shortage")
+            bodies[reservation.id] = _(
+                "Reserved on request of %(user)s.", user=user.name
+            )
+            if shortages:
+                bodies[reservation.id] = _(
+                    "Reserved on request of %(user)s. Shortage: %(parts)s.",
+                    user=user.name,
+                    parts=", ".join(shortages.product_id.mapped("display_name")),
+                )
+        self._message_log_batch(bodies=bodies)
+
+    def _lock_quants(self):
+        """SELECT ... FOR NO KEY UPDATE the quants of the reserved parts in the
+        source locations; a concurrent transaction that changed them since
+        ours started raises a clear UserError (nothing is written)."""
+        products = self.line_ids.product_id
+        locations = self.location_id
+        if not products or not locations:
+            return
+        query = """
+            SELECT q.id
+              FROM stock_quant q
+              JOIN stock_location l ON l.id = q.location_id
+             WHERE q.product_id IN %s
+               AND ({})
+             ORDER BY q.id
+               FOR NO KEY UPDATE OF q
+        """.format(" OR ".join(["l.parent_path LIKE %s"] * len(locations)))
+        params = [tuple(products.ids)] + [f"{loc.parent_path}%" for loc in locations]
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(query, params)
+        except (
+            psycopg2.errors.SerializationFailure,
+            psycopg2.errors.LockNotAvailable,
+        ) as error:
+            _logger.info("Concurrent spare-part reservation refused: %s", error)
+            raise UserError(
+                _(
+                    "Someone else reserved %(parts)s at the same moment. Nothing "
+                    "was reserved for %(names)s: reload and confirm again to see "
+                    "what is still available.",
+                    parts=", ".join(products.mapped("display_name")),
+                    names=", ".join(self.mapped("name")),
+                )
+            ) from None
+        # The quants were locked in SQL: what the ORM cached may be stale.
+        self.env["stock.quant"].invalidate_model(["quantity", "reserved_quantity"])
+
+    # ------------------------------------------------------------------
+    # Business methods: release
+    # ------------------------------------------------------------------
+
+    def _release(self, reason, state="cancel"):
+        """Unreserve and cancel the stock moves, close the reservations."""
+        reservations = self.filtered(lambda r: r.state in OPEN_STATES)
+        if not reservations:
+            return
+        moves = reservations.sudo().line_ids.move_id.filtered(
+            lambda m: m.state not in ("done", "cancel")
+        )
+        moves._action_cancel()
+        reservations.write({"state": state})
+        body = _("Parts released: %(reason)s.", reason=reason)
+        reservations._message_log_batch(
+            bodies={reservation.id: body for reservation in reservations}
+        )
+
+    @api.model
+    def _cron_release_expired(self, limit=500):
+        """Release confirmed reservations whose expiry has passed. Reads only
+        those (indexed on the expiry); one failure does not stop the others."""
+        expired = self.search(
+            [
+                ("date_expiry", "<=", fields.Datetime.now()),
+                ("state", "=", "confirmed"),
+            ],
+            limit=limit,
+            order="date_expiry, id",
+        )
+        for reservation in expired:
+            try:
+                with self.env.cr.savepoint():
+                    reservation._expire()
+            except Exception:
+                _logger.exception(
+                    "Could not release expired reservation %s", reservation.name
+                )
+        return expired
+
+    def _expire(self):
+        self._release(_("expired unused"), state="expired")
+        activity_type = self.env.ref(
+            "mail.mail_activity_data_todo", raise_if_not_found=False
+        )
+        for reservation in self:
+            reservation.activity_schedule(
+                activity_type_id=activity_type.id if activity_type else False,
+                summary=_("Parts reservation expired"),
+                note=_(
+                    "The parts reserved for %(ticket)s were not used by "
+                    "%(date)s and went back to stock. Reserve again if still "
+                    "needed.",
+                    ticket=reservation.ticket_id.name,
+                    date=fields.Datetime.to_string(reservation.date_planned)
+                    if reservation.date_planned
+                    else _("the expiry"),
+                ),
+                user_id=reservation.requested_by_id.id,
+            )
+
+    # ------------------------------------------------------------------
+    # Business methods: consume
+    # ------------------------------------------------------------------
+
+    def _consume(self, values):
+        """Record what was used and move every part where it belongs.
+
+        ``values``: {reservation line: {"qty_consumed", "qty_defective",
+        "over_reason"}}. In one operation: the reserved parts leave for the
+        service location, consumed parts go to the customer (on the quotation
+        when the customer pays), unused parts return to the parts location,
+        defective parts come back into the defective location."""
+        self._ensure_can_consume()
+        Line = self.env["aftersales.part.reservation.line"]
+        lines = Line.concat(*values) if values else Line
+        lines._check_consumption(values)
+        user = self.env.user
+        now = fields.Datetime.now()
+        for line, vals in values.items():
+            line.write(
+                {
+                    "qty_consumed": vals.get("qty_consumed", 0.0),
+                    "qty_defective": vals.get("qty_defective", 0.0),
+                    "over_reason": vals.get("over_reason") or False,
+                }
+            )
+        reservations = self.sudo()
+        # 1. The reserved parts leave for the service location.
+        carried = reservations.line_ids.move_id.filtered(
+            lambda m: m.state not in ("done", "cancel")
+        )
+        carried_moves = carried.filtered(lambda m: m.quantity)
+        (carried - carried_moves)._action_cancel()
+        if carried_moves:
+            carried_moves.picked = True
+            carried_moves.with_context(aftersales_skip_warranty=True)._action_done(
+                cancel_backorder=True
+            )
+        # 2. The quotation for what the customer pays.
+        reservations._create_quotations()
+        # 3. Consumption, return of unused parts, defective parts.
+        move_vals = []
+        for line in reservations.line_ids:
+            move_vals += line._prepare_consumption_move_vals()
+        moves = self.env["stock.move"].sudo().create(move_vals)
+        if moves:
+            moves._action_confirm(merge=False)
+            moves._action_assign()
+            for move in moves:
+                if move.quantity != move.product_uom_qty:
+                    move.quantity = move.product_uom_qty
+            moves.picked = True
+            moves.with_context(aftersales_skip_warranty=True)._action_done()
+        reservations.line_ids._set_warranty_cost()
+        self.write({"state": "done", "date_consumed": now})
+        body = _("Parts consumption recorded by %(user)s.", user=user.name)
+        self._message_log_batch(bodies={reservation.id: body for reservation in self})
+        return True
+
+    def _prepare_sale_order_vals(self):
+        self.ensure_one()
+        partner = self.partner_id
+        return {
+            "partner_id": partner.id,
+            "company_id": self.company_id.id,
+            "origin": f"{self.ticket_id.name} / {self.name}",
+            "warehouse_id": self.warehouse_id.id,
+            "user_id": self.ticket_id.owner_id.id,
+        }
+
+    def _create_quotations(self):
+        """One quotation per reservation for the consumed parts the customer
+        pays, at the customer's pricelist."""
+        todo = self.filtered(
+            lambda r: (
+                not r.sale_order_id
+                and r.line_ids.filtered(lambda line: line._is_charged())
+            )
+        )
+        if not todo:
+            return self.env["sale.order"]
+        orders = (
+            self.env["sale.order"]
+            .sudo()
+            .create([reservation._prepare_sale_order_vals() for reservation in todo])
+        )
+        line_vals = []
+        charged_lines = []
+        for reservation, order in zip(todo, orders, strict=True):
+            reservation.sale_order_id = order
+            for line in reservation.line_ids.filtered(lambda x: x._is_charged()):
+                line_vals.append(line._prepare_sale_line_vals(order))
+                charged_lines.append(line)
+        sale_lines = self.env["sale.order.line"].sudo().create(line_vals)
+        for line, sale_line in zip(charged_lines, sale_lines, strict=True):
+            line.sale_line_id = sale_line
+        todo._message_log_batch(
+            bodies={
+                reservation.id: _(
+                    "Quotation %(order)s created for the parts the customer pays.",
+                    order=reservation.sale_order_id.name,
+                )
+                for reservation in todo
+            }
+        )
+        return orders
+
+    def _get_shortages(self):
+        """{product: missing quantity in the product's unit} over the set."""
+        missing = defaultdict(float)
+        for line in self.line_ids:
+            if line.shortage_qty and not float_is_zero(
+                line.shortage_qty, precision_rounding=line.product_uom_id.rounding
+            ):
+                missing[line.product_id] += line.product_uom_id._compute_quantity(
+                    line.shortage_qty, line.product_id.uom_id
+                )
+        return {
+            product: qty
+            for product, qty in missing.items()
+            if float_compare(qty, 0, precision_rounding=product.uom_id.rounding) > 0
+        }

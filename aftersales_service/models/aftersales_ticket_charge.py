@@ -1,0 +1,79 @@
+from odoo import api, fields, models
+
+CHARGE_TYPES = [
+    ("parts", "Parts"),
+    ("labour", "Labour"),
+    ("travel", "Travel"),
+]
+
+CHARGE_DECISIONS = [
+    ("free", "Free"),
+    ("partial", "Partly Charged"),
+    ("customer", "Customer Pays"),
+]
+
+
+class AftersalesTicketCharge(models.Model):
+    _name = "aftersales.ticket.charge"
+    _description = "After-Sales Ticket Charging Decision"
+    _order = "ticket_id, sequence, id"
+    _check_company_auto = True
+
+    ticket_id = fields.Many2one(
+        "aftersales.ticket",
+        required=True,
+        ondelete="cascade",
+        index=True,
+    )
+    company_id = fields.Many2one(related="ticket_id.company_id", store=True)
+    sequence = fields.Integer(default=10)
+    charge_type = fields.Selection(
+        CHARGE_TYPES, string="Type", required=True, default="parts"
+    )
+    product_id = fields.Many2one(
+        "product.product",
+        string="Spare Part",
+        check_company=True,
+        help="The part used; its component warranty decides the charge.",
+    )
+    name = fields.Char(string="Description")
+    decision = fields.Selection(
+        CHARGE_DECISIONS,
+        compute="_compute_decision",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    covered_percent = fields.Float(
+        string="Covered (%)",
+        compute="_compute_decision",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    reason = fields.Char(
+        compute="_compute_decision",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="Why the customer pays or not, in words the customer is told.",
+    )
+
+    @api.depends(
+        "charge_type",
+        "product_id",
+        "ticket_id.warranty_id",
+        "ticket_id.warranty_date",
+        "ticket_id.warranty_exclusion_id",
+        "ticket_id.warranty_id.state",
+        "ticket_id.warranty_id.end_date",
+        "ticket_id.warranty_id.component_ids.end_date",
+    )
+    def _compute_decision(self):
+        for line in self:
+            decision, percent, reason = line.ticket_id._warranty_charge_decision(
+                line.charge_type, line.product_id
+            )
+            line.decision = decision
+            line.covered_percent = percent
+            line.reason = reason

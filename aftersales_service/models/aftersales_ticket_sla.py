@@ -1,0 +1,415 @@
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+
+from .aftersales_sla_policy import TARGET_TYPES
+
+_logger = logging.getLogger(__name__)
+
+SLA_STATUSES = [
+    ("on_time", "On Time"),
+    ("at_risk", "At Risk"),
+    ("failed", "Failed"),
+    ("late", "Met Late"),
+    ("met", "Met"),
+]
+
+# Worst first: the ticket shows the worst status of its lines.
+STATUS_SEVERITY = {"failed": 5, "late": 4, "at_risk": 3, "on_time": 2, "met": 1}
+
+
+class AftersalesTicketSla(models.Model):
+    """One service-level target of one ticket.
+
+    The line is the single source of truth for the target: its deadline on
+    working time, when it was reached, the time paused, its status and the
+    next time the scheduled job must look at it (``next_check``, indexed):
+    the job never scans open tickets, only lines whose check time has come.
+    """
+
+    _name = "aftersales.ticket.sla"
+    _description = "After-Sales Ticket Service Level"
+    _order = "ticket_id, deadline, id"
+    _check_company_auto = True
+
+    ticket_id = fields.Many2one(
+        "aftersales.ticket",
+        required=True,
+        index=True,
+        ondelete="cascade",
+    )
+    company_id = fields.Many2one(
+        related="ticket_id.company_id", store=True, index=True, precompute=True
+    )
+    policy_id = fields.Many2one(
+        "aftersales.sla.policy",
+        index=True,
+        ondelete="set null",
+    )
+    target_type = fields.Selection(TARGET_TYPES, string="Target", required=True)
+    target_hours = fields.Float(string="Target (h)", required=True)
+    calendar_id = fields.Many2one(
+        "resource.calendar",
+        string="Working Hours",
+        help="Empty: the target runs in calendar hours (24/7).",
+    )
+    warning_share = fields.Float(string="At Risk From (%)", default=75.0)
+
+    # Clock
+    start_date = fields.Datetime(string="Started", required=True)
+    deadline = fields.Datetime(index=True)
+    at_risk_date = fields.Datetime(string="At Risk From")
+    reached_date = fields.Datetime(string="Reached")
+    paused_hours = fields.Float(
+        string="Paused (h)",
+        help="Time spent in stages that pause the clock, added to the deadline.",
+    )
+    pause_start = fields.Datetime(string="Paused Since")
+    elapsed_hours = fields.Float(
+        string="Took (h)",
+        help="Time from the start to reaching the target, pauses excluded, in "
+        "the target's hours (working or calendar).",
+    )
+    status = fields.Selection(SLA_STATUSES, required=True, default="on_time")
+    next_check = fields.Datetime(
+        index=True,
+        copy=False,
+        help="When the scheduled job must look at this line next; empty when "
+        "nothing can change without an event.",
+    )
+    remaining_hours = fields.Float(
+        string="Remaining (h)", compute="_compute_remaining_hours"
+    )
+
+    # Warning and escalation
+    warned = fields.Boolean(string="At-Risk Warning Sent", copy=False)
+    escalation_level_id = fields.Many2one(
+        "aftersales.escalation.level",
+        string="Escalated To",
+        ondelete="set null",
+        copy=False,
+    )
+    escalation_date = fields.Datetime(string="Escalated On", copy=False)
+
+    _sql_constraints = [
+        (
+            "ticket_target_uniq",
+            "unique(ticket_id, target_type)",
+            "A ticket has one line per service-level target.",
+        ),
+        (
+            "target_hours_positive",
+            "CHECK(target_hours > 0)",
+            "A service-level target must be more than 0 hours.",
+        ),
+    ]
+
+    def _compute_remaining_hours(self):
+        now = fields.Datetime.now()
+        for line in self:
+            if line.reached_date or not line.deadline:
+                line.remaining_hours = 0.0
+            else:
+                end = line.pause_start or now
+                line.remaining_hours = (line.deadline - end).total_seconds() / 3600
+
+    # ------------------------------------------------------------------
+    # Planning on working time
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _plan_batch(self, requests):
+        """Plan each distinct (calendar, start, hours) once.
+
+        ``requests``: iterable of (calendar, start, hours); returns
+        {(calendar_id, start, hours): datetime}. A calendar without working
+        time falls back to calendar hours rather than leaving no deadline.
+        """
+        result = {}
+        for calendar, start, hours in requests:
+            key = self._plan_key((calendar, start, hours))
+            if key in result:
+                continue
+            deadline = False
+            if calendar:
+                deadline = calendar.plan_hours(hours, start, compute_leaves=True)
+            result[key] = deadline or start + timedelta(hours=hours)
+        return result
+
+    @api.model
+    def _plan_key(self, request):
+        calendar, start, hours = request
+        return (calendar.id, start, hours)
+
+    @api.model
+    def _hours_between(self, calendar, start, stop):
+        if stop <= start:
+            return 0.0
+        if calendar:
+            return calendar.get_work_hours_count(start, stop, compute_leaves=True)
+        return (stop - start).total_seconds() / 3600
+
+    @api.model
+    def _planned_dates(self, calendar, start, target_hours, paused_hours, share):
+        """(at risk from, deadline) requests for one target."""
+        return [
+            (calendar, start, target_hours * share / 100.0 + paused_hours),
+            (calendar, start, target_hours + paused_hours),
+        ]
+
+    def _replan(self):
+        """Recompute deadlines of the open lines, batch-wise."""
+        lines = self.filtered(lambda line: not line.reached_date)
+        requests = []
+        for line in lines:
+            requests += self._planned_dates(
+                line.calendar_id,
+                line.start_date,
+                line.target_hours,
+                line.paused_hours,
+                line.warning_share,
+            )
+        planned = self._plan_batch(requests)
+        for line in lines:
+            at_risk_req, deadline_req = self._planned_dates(
+                line.calendar_id,
+                line.start_date,
+                line.target_hours,
+                line.paused_hours,
+                line.warning_share,
+            )
+            line.at_risk_date = planned[self._plan_key(at_risk_req)]
+            line.deadline = planned[self._plan_key(deadline_req)]
+        lines._refresh_status()
+
+    # ------------------------------------------------------------------
+    # Status
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _sla_levels_by_company(self, companies):
+        levels = self.env["aftersales.escalation.level"].search(
+            [("scope", "=", "sla"), ("company_id", "in", companies.ids)],
+            order="sequence, id",
+        )
+        result = defaultdict(list)
+        for level in levels:
+            result[level.company_id.id].append(level)
+        return result
+
+    @api.model
+    def _status_values(self, vals, now, levels):
+        """Status and next check of a line described by ``vals`` (a dict of
+        deadline, at_risk_date, reached_date, pause_start, status,
+        escalation_level_id) at ``now``."""
+        deadline = vals["deadline"]
+        if vals.get("reached_date"):
+            status = "met" if vals["reached_date"] <= deadline else "late"
+            return {"status": status, "next_check": False}
+        if vals.get("pause_start"):
+            return {"status": vals.get("status") or "on_time", "next_check": False}
+        if now >= deadline:
+            current = vals.get("escalation_level_id")
+            pending = levels
+            if current:
+                ids = [level.id for level in levels]
+                pending = levels[ids.index(current) + 1 :] if current in ids else []
+            next_check = False
+            if pending:
+                next_check = deadline + timedelta(hours=pending[0].delay_hours)
+            return {"status": "failed", "next_check": next_check}
+        if now >= vals["at_risk_date"]:
+            return {"status": "at_risk", "next_check": deadline}
+        return {"status": "on_time", "next_check": vals["at_risk_date"]}
+
+    def _refresh_status(self, now=None, levels_by_company=None):
+        now = now or fields.Datetime.now()
+        if levels_by_company is None:
+            levels_by_company = self._sla_levels_by_company(self.company_id)
+        for line in self:
+            if not line.deadline:
+                continue
+            values = self._status_values(
+                {
+                    "deadline": line.deadline,
+                    "at_risk_date": line.at_risk_date or line.deadline,
+                    "reached_date": line.reached_date,
+                    "pause_start": line.pause_start,
+                    "status": line.status,
+                    "escalation_level_id": line.escalation_level_id.id,
+                },
+                now,
+                levels_by_company[line.company_id.id],
+            )
+            for fname, value in values.items():
+                if line[fname] != value:
+                    line[fname] = value
+
+    # ------------------------------------------------------------------
+    # Events
+    # ------------------------------------------------------------------
+
+    def _pause(self, when):
+        lines = self.filtered(
+            lambda line: not line.reached_date and not line.pause_start
+        )
+        lines.write({"pause_start": when, "next_check": False})
+
+    def _resume(self, when):
+        lines = self.filtered(lambda line: not line.reached_date and line.pause_start)
+        durations = {}
+        for line in lines:
+            key = (line.calendar_id, line.pause_start)
+            if key not in durations:
+                durations[key] = self._hours_between(
+                    line.calendar_id, line.pause_start, when
+                )
+            line.paused_hours += durations[key]
+            line.pause_start = False
+        lines._replan()
+
+    def _reach(self, when):
+        """Mark the lines reached at ``when``: met or late."""
+        lines = self.filtered(lambda line: not line.reached_date)
+        lines._resume(when)
+        elapsed = {}
+        for line in lines:
+            key = (line.calendar_id, line.start_date)
+            if key not in elapsed:
+                elapsed[key] = self._hours_between(
+                    line.calendar_id, line.start_date, when
+                )
+            line.reached_date = when
+            line.elapsed_hours = max(elapsed[key] - line.paused_hours, 0.0)
+        lines._refresh_status(when)
+
+    def _reopen(self, when):
+        lines = self.filtered("reached_date")
+        lines.write({"reached_date": False, "elapsed_hours": 0.0})
+        lines._replan()
+
+    # ------------------------------------------------------------------
+    # Scheduled job
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_check_deadlines(self, limit=5000):
+        """Warn and escalate the lines whose check time has come.
+
+        Reads only lines with ``next_check <= now`` (indexed); each ticket is
+        handled in its own savepoint, so one failure does not stop the others.
+        """
+        now = fields.Datetime.now()
+        lines = self.search(
+            [("next_check", "<=", now)], order="next_check, id", limit=limit
+        )
+        if not lines:
+            return
+        levels_by_company = self._sla_levels_by_company(lines.company_id)
+        by_ticket = defaultdict(lambda: self.browse())
+        for line in lines:
+            by_ticket[line.ticket_id] |= line
+        failed = self.browse()
+        for ticket, ticket_lines in by_ticket.items():
+            try:
+                with self.env.cr.savepoint():
+                    ticket_lines._process_due(now, levels_by_company)
+            except Exception:
+                _logger.exception("Service-level check failed for ticket %s", ticket.id)
+                failed |= ticket_lines
+        if failed:
+            # Look again later instead of blocking the queue on them.
+            failed.browse(failed.ids).next_check = now + timedelta(hours=1)
+        if len(lines) == limit:
+            self.env.ref("aftersales_service.ir_cron_aftersales_sla_check")._trigger()
+
+    def _process_due(self, now, levels_by_company):
+        """Effects of time passing on the lines of one ticket: the at-risk
+        warning once, the failure notice once, each escalation level once."""
+        ticket = self.ticket_id
+        ticket.ensure_one()
+        colours = ticket._traffic_light_snapshot()
+        previous = {line.id: line.status for line in self}
+        self._refresh_status(now, levels_by_company)
+        for line in self:
+            levels = levels_by_company[line.company_id.id]
+            if line.status == "at_risk" and not line.warned:
+                line._warn()
+            if line.status == "failed":
+                if previous[line.id] != "failed":
+                    ticket.message_post(
+                        body=_(
+                            "Service level missed: %(target)s was due on "
+                            "%(deadline)s (UTC).",
+                            target=line._target_label(),
+                            deadline=line.deadline,
+                        ),
+                        subtype_xmlid="mail.mt_note",
+                    )
+                line._escalate_due(now, levels)
+        self._refresh_status(now, levels_by_company)
+        ticket._traffic_light_notify(colours)
+
+    def _target_label(self):
+        self.ensure_one()
+        return dict(self._fields["target_type"]._description_selection(self.env))[
+            self.target_type
+        ]
+
+    def _warn(self):
+        self.ensure_one()
+        ticket = self.ticket_id
+        users = ticket.owner_id | ticket.technician_user_id
+        for user in users:
+            ticket.activity_schedule(
+                "mail.mail_activity_data_todo",
+                date_deadline=fields.Date.to_date(self.deadline),
+                summary=_(
+                    "At risk: %(target)s due %(deadline)s",
+                    target=self._target_label(),
+                    deadline=self.deadline,
+                ),
+                user_id=user.id,
+            )
+        self.warned = True
+
+    def _escalate_due(self, now, levels):
+        """Reach every escalation level whose delay has passed, in order."""
+        self.ensure_one()
+        ids = [level.id for level in levels]
+        current = self.escalation_level_id.id
+        pending = levels[ids.index(current) + 1 :] if current in ids else levels
+        ticket = self.ticket_id
+        for level in pending:
+            if now < self.deadline + timedelta(hours=level.delay_hours):
+                break
+            recipient = level._get_recipient(ticket.team_id)
+            body = _(
+                "Escalation to %(level)s: %(target)s of %(ticket)s failed "
+                "(due %(deadline)s UTC). Notified: %(who)s.",
+                level=level.name,
+                target=self._target_label(),
+                ticket=ticket.name,
+                deadline=self.deadline,
+                who=recipient.name or _("nobody (no leader configured)"),
+            )
+            ticket.message_post(
+                body=body,
+                subtype_xmlid="mail.mt_note",
+                partner_ids=recipient.partner_id.ids,
+            )
+            if recipient:
+                # notified by the message above: no second e-mail
+                ticket.with_context(mail_activity_quick_update=True).activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    date_deadline=fields.Date.to_date(now),
+                    summary=_(
+                        "Escalated: %(target)s failed", target=self._target_label()
+                    ),
+                    note=body,
+                    user_id=recipient.id,
+                )
+            self.escalation_level_id = level
+            self.escalation_date = now

@@ -1,0 +1,580 @@
+from collections import defaultdict
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.osv import expression
+
+from .aftersales_warranty import WARRANTY_STATUSES
+
+# Ticket fields a technician (without agent rights) may set on the tickets
+# assigned to them: what they find on site.
+WARRANTY_TECHNICIAN_FIELDS = {
+    "warranty_exclusion_id",
+    "warranty_exclusion_note",
+    "fault_code",
+    "performance_failure",
+    "charge_ids",
+}
+
+THREE_GUARANTEE_RIGHTS = [
+    ("none", "None"),
+    ("return", "Return"),
+    ("exchange", "Exchange"),
+    ("replacement", "Replacement"),
+]
+
+
+class AftersalesTicket(models.Model):
+    _inherit = "aftersales.ticket"
+
+    # Warranty of the unit
+    warranty_date = fields.Date(
+        string="Warranty Check Date",
+        default=fields.Date.context_today,
+        copy=False,
+        help="Date at which the warranty is decided: the day the customer "
+        "reported the failure.",
+    )
+    warranty_id = fields.Many2one(
+        "aftersales.warranty",
+        compute="_compute_warranty_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        index="btree_not_null",
+        check_company=True,
+        compute_sudo=True,
+    )
+    warranty_status = fields.Selection(
+        WARRANTY_STATUSES,
+        compute="_compute_warranty_status",
+        store=True,
+        precompute=True,
+        index=True,
+        compute_sudo=True,
+    )
+    warranty_remaining_days = fields.Integer(
+        string="Warranty Days Left",
+        compute="_compute_warranty_status",
+        store=True,
+        precompute=True,
+        compute_sudo=True,
+    )
+    warranty_end_date = fields.Date(
+        string="Covered Until",
+        compute="_compute_warranty_status",
+        store=True,
+        precompute=True,
+        compute_sudo=True,
+    )
+    warranty_status_reason = fields.Char(
+        string="Warranty Reason",
+        compute="_compute_warranty_status",
+        store=True,
+        precompute=True,
+        compute_sudo=True,
+    )
+
+    # Diagnosis
+    fault_code = fields.Char(
+        index="btree_not_null",
+        tracking=True,
+        help="Code of the diagnosed fault. Repairs are counted per serial and "
+        "fault for the replacement rule.",
+    )
+    performance_failure = fields.Boolean(
+        tracking=True,
+        help="The unit fails to perform as specified (not damage, not "
+        "wear): opens the return and exchange rights.",
+    )
+    warranty_exclusion_id = fields.Many2one(
+        "aftersales.warranty.exclusion",
+        tracking=True,
+        domain="[('company_id', 'in', [False, company_id])]",
+        help="Set by the technician when the failure is not covered (e.g. "
+        "liquid damage). The customer is told why.",
+    )
+    warranty_exclusion_note = fields.Text(
+        string="Exclusion Findings",
+        tracking=True,
+    )
+
+    # Three guarantees (三包)
+    repair_count = fields.Integer(
+        string="Earlier Repairs",
+        compute="_compute_three_guarantee",
+        compute_sudo=True,
+        help="Closed repairs of the same fault on this serial.",
+    )
+    three_guarantee_right = fields.Selection(
+        THREE_GUARANTEE_RIGHTS,
+        string="Three-Guarantee Right",
+        compute="_compute_three_guarantee",
+        compute_sudo=True,
+    )
+    three_guarantee_reason = fields.Char(
+        string="Three-Guarantee Reason",
+        compute="_compute_three_guarantee",
+        compute_sudo=True,
+    )
+    replacement_state = fields.Selection(
+        [
+            ("none", "No Replacement"),
+            ("proposed", "Replacement Proposed"),
+            ("approved", "Replacement Approved"),
+        ],
+        default="none",
+        required=True,
+        tracking=True,
+        copy=False,
+    )
+    replacement_approved_by_id = fields.Many2one("res.users", readonly=True, copy=False)
+    can_propose_replacement = fields.Boolean(compute="_compute_can_replacement")
+    can_approve_replacement = fields.Boolean(compute="_compute_can_replacement")
+
+    # Charging
+    charge_ids = fields.One2many(
+        "aftersales.ticket.charge", "ticket_id", string="Charging Decisions"
+    )
+
+    # ------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------
+
+    @api.depends("lot_id", "product_id", "partner_id")
+    def _compute_warranty_id(self):
+        """The warranty of the ticket's serial, or of the single unit of the
+        product the customer has: one indexed search for the whole set."""
+        lots = self.lot_id
+        loose = self.filtered(lambda t: not t.lot_id and t.product_id and t.partner_id)
+        domains = []
+        if lots:
+            domains.append([("lot_id", "in", lots.ids)])
+        if loose:
+            domains.append(
+                [
+                    ("product_id", "in", loose.product_id.ids),
+                    (
+                        "commercial_partner_id",
+                        "in",
+                        loose.partner_id.commercial_partner_id.ids,
+                    ),
+                    ("state", "!=", "void"),
+                ]
+            )
+        warranties = self.env["aftersales.warranty"]
+        if domains:
+            warranties = warranties.search(
+                expression.OR(domains), order="start_date desc, id desc"
+            )
+        by_lot = defaultdict(list)
+        by_unit = defaultdict(list)
+        for warranty in warranties:
+            by_lot[warranty.lot_id.id].append(warranty)
+            if warranty.state != "void":
+                key = (warranty.product_id.id, warranty.commercial_partner_id.id)
+                by_unit[key].append(warranty)
+        for ticket in self:
+            partner = ticket.partner_id.commercial_partner_id
+            if ticket.lot_id:
+                candidates = by_lot[ticket.lot_id.id]
+                ranked = sorted(
+                    candidates,
+                    key=lambda w, p=partner: (
+                        w.commercial_partner_id != p,
+                        w.state == "void",
+                    ),
+                )
+                ticket.warranty_id = ranked[0] if ranked else False
+            else:
+                key = (ticket.product_id.id, partner.id)
+                candidates = by_unit.get(key, [])
+                # Only a single unit of the product identifies the warranty.
+                ticket.warranty_id = candidates[0] if len(candidates) == 1 else False
+
+    @api.depends(
+        "warranty_id",
+        "warranty_date",
+        "warranty_id.state",
+        "warranty_id.void_reason",
+        "warranty_id.delivery_date",
+        "warranty_id.end_date",
+        "warranty_id.component_ids.start_date",
+        "warranty_id.component_ids.end_date",
+    )
+    def _compute_warranty_status(self):
+        today = fields.Date.context_today(self)
+        for ticket in self:
+            warranty = ticket.warranty_id
+            if not warranty:
+                ticket.warranty_status = "unknown"
+                ticket.warranty_remaining_days = 0
+                ticket.warranty_end_date = False
+                ticket.warranty_status_reason = _("no warranty found for this unit")
+                continue
+            status, days, end, reason = warranty._status_at(
+                ticket.warranty_date or today
+            )
+            ticket.warranty_status = status
+            ticket.warranty_remaining_days = days
+            ticket.warranty_end_date = end
+            ticket.warranty_status_reason = reason
+
+    @api.depends(
+        "warranty_id",
+        "warranty_date",
+        "warranty_status",
+        "performance_failure",
+        "fault_code",
+        "lot_id",
+        "warranty_exclusion_id",
+    )
+    def _compute_three_guarantee(self):
+        counts = self._warranty_repair_counts()
+        today = fields.Date.context_today(self)
+        for ticket in self:
+            ticket.repair_count = counts.get(ticket.id, 0)
+            right, reason = ticket._three_guarantee_right(today)
+            ticket.three_guarantee_right = right
+            ticket.three_guarantee_reason = reason
+
+    @api.depends("replacement_state", "three_guarantee_right")
+    @api.depends_context("uid")
+    def _compute_can_replacement(self):
+        is_manager = self.env.user.has_group(
+            "aftersales_service.group_aftersales_manager"
+        )
+        for ticket in self:
+            ticket.can_propose_replacement = (
+                ticket.three_guarantee_right == "replacement"
+                and ticket.replacement_state == "none"
+            )
+            ticket.can_approve_replacement = (
+                is_manager and ticket.replacement_state == "proposed"
+            )
+
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+
+    def write(self, vals):
+        if "stage_id" in vals:
+            stage = self.env["aftersales.stage"].browse(vals["stage_id"])
+            if stage.is_closed:
+                self._ensure_repair_allowed()
+        changed = self.browse()
+        if vals.get("warranty_exclusion_id"):
+            changed = self.filtered(
+                lambda t: t.warranty_exclusion_id.id != vals["warranty_exclusion_id"]
+            )
+        res = super().write(vals)
+        changed._notify_warranty_exclusion()
+        if "stage_id" in vals:
+            closed = self.filtered("is_closed")
+            closed._create_repair_warranties()
+            closed._extend_warranty_by_repair_time()
+        return res
+
+    def _check_technician_write(self, vals):
+        return super()._check_technician_write(
+            {k: v for k, v in vals.items() if k not in WARRANTY_TECHNICIAN_FIELDS}
+        )
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_view_warranty(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "aftersales.warranty",
+            "res_id": self.warranty_id.id,
+            "view_mode": "form",
+        }
+
+    def action_decide_charges(self):
+        """Add the labour and travel lines that are missing and decide every
+        line again from the warranty as of the check date."""
+        vals_list = []
+        for ticket in self:
+            present = set(ticket.charge_ids.mapped("charge_type"))
+            vals_list += [
+                {"ticket_id": ticket.id, "charge_type": charge_type}
+                for charge_type in ("labour", "travel")
+                if charge_type not in present
+            ]
+        self.env["aftersales.ticket.charge"].create(vals_list)
+        self.charge_ids._compute_decision()
+        return True
+
+    def action_propose_replacement(self):
+        for ticket in self:
+            if not ticket.can_propose_replacement:
+                raise UserError(
+                    _(
+                        "Ticket %(name)s: a replacement is proposed when the same "
+                        "fault has reached the repair limit.",
+                        name=ticket.name,
+                    )
+                )
+            ticket.replacement_state = "proposed"
+            ticket.message_post(
+                body=_(
+                    "Replacement proposed: %(reason)s",
+                    reason=ticket.three_guarantee_reason,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+        return True
+
+    def action_approve_replacement(self):
+        if not self.env.user.has_group("aftersales_service.group_aftersales_manager"):
+            raise UserError(_("Only an after-sales manager approves a replacement."))
+        for ticket in self:
+            if ticket.replacement_state != "proposed":
+                raise UserError(
+                    _(
+                        "Ticket %(name)s: no replacement is waiting for approval.",
+                        name=ticket.name,
+                    )
+                )
+        self.write(
+            {
+                "replacement_state": "approved",
+                "replacement_approved_by_id": self.env.user.id,
+            }
+        )
+        return True
+
+    # ------------------------------------------------------------------
+    # Business methods
+    # ------------------------------------------------------------------
+
+    def _warranty_repair_counts(self):
+        """Closed repairs of the same serial and fault: {ticket_id: count},
+        one aggregate query for the set."""
+        tickets = self.filtered(lambda t: t.lot_id and t.fault_code)
+        if not tickets:
+            return {}
+        groups = (
+            self.env["aftersales.ticket"]
+            .sudo()
+            .with_context(active_test=False)
+            ._read_group(
+                [
+                    ("lot_id", "in", tickets.lot_id.ids),
+                    ("fault_code", "in", list(set(tickets.mapped("fault_code")))),
+                    ("is_closed", "=", True),
+                    ("replacement_state", "!=", "approved"),
+                ],
+                ["lot_id", "fault_code"],
+                ["id:array_agg"],
+            )
+        )
+        closed = {(lot.id, code): set(ids) for lot, code, ids in groups}
+        return {
+            ticket.id: len(
+                closed.get((ticket.lot_id.id, ticket.fault_code), set()) - {ticket.id}
+            )
+            for ticket in tickets
+        }
+
+    def _three_guarantee_right(self, today):
+        """(right, reason in words) for this ticket."""
+        self.ensure_one()
+        warranty = self.warranty_id
+        term = warranty.term_id
+        if not warranty or not term.three_guarantee or warranty.state == "void":
+            return "none", False
+        if self.warranty_exclusion_id:
+            return "none", _(
+                "no three-guarantee right: excluded, %(exclusion)s",
+                exclusion=self.warranty_exclusion_id.name,
+            )
+        date = self.warranty_date or today
+        days = (date - warranty.delivery_date).days
+        if self.performance_failure and 0 <= days <= term.return_days:
+            return "return", _(
+                "return: performance failure %(days)s days after delivery, within "
+                "%(limit)s days",
+                days=days,
+                limit=term.return_days,
+            )
+        if self.performance_failure and 0 <= days <= term.exchange_days:
+            return "exchange", _(
+                "exchange: performance failure %(days)s days after delivery, "
+                "within %(limit)s days",
+                days=days,
+                limit=term.exchange_days,
+            )
+        if (
+            term.replace_repair_count
+            and self.repair_count >= term.replace_repair_count
+            and self.warranty_status in ("in", "partly")
+        ):
+            return "replacement", _(
+                "replacement: fault %(fault)s already repaired %(count)s times "
+                "and still failing (limit %(limit)s repairs)",
+                fault=self.fault_code,
+                count=self.repair_count,
+                limit=term.replace_repair_count,
+            )
+        return "none", False
+
+    def _ensure_repair_allowed(self):
+        for ticket in self:
+            if (
+                ticket.three_guarantee_right == "replacement"
+                and ticket.replacement_state != "approved"
+            ):
+                raise UserError(
+                    _(
+                        "Ticket %(name)s: another repair is blocked, %(reason)s. "
+                        "Propose a replacement and have a manager approve it.",
+                        name=ticket.name,
+                        reason=ticket.three_guarantee_reason,
+                    )
+                )
+
+    def _warranty_charge_decision(self, charge_type, product):
+        """(decision, covered percent, reason) for one charging line."""
+        self.ensure_one()
+        warranty = self.sudo().warranty_id
+        if self.warranty_exclusion_id:
+            return (
+                "customer",
+                0.0,
+                _("excluded: %(exclusion)s", exclusion=self.warranty_exclusion_id.name),
+            )
+        if not warranty:
+            return "customer", 0.0, _("no warranty found for this unit")
+        if warranty.state == "void":
+            return (
+                "customer",
+                0.0,
+                _("warranty void: %(reason)s", reason=warranty.void_reason or ""),
+            )
+        date = self.warranty_date or fields.Date.context_today(self)
+        if charge_type == "parts" and product:
+            covered, end, label = warranty._covering_for(product, date)
+        else:
+            covered, end, label = (
+                date <= warranty.end_date,
+                warranty.end_date,
+                _("unit"),
+            )
+        if not covered:
+            return (
+                "customer",
+                0.0,
+                _("%(label)s warranty ended %(end)s", label=label, end=end),
+            )
+        percent = warranty._coverage_at(charge_type, date)
+        if percent >= 100:
+            return (
+                "free",
+                100.0,
+                _("%(label)s warranty until %(end)s", label=label, end=end),
+            )
+        if percent <= 0:
+            return (
+                "customer",
+                0.0,
+                _(
+                    "%(type)s not covered by the warranty term",
+                    type=dict(
+                        self.env["aftersales.ticket.charge"]
+                        ._fields["charge_type"]
+                        ._description_selection(self.env)
+                    )[charge_type],
+                ),
+            )
+        return (
+            "partial",
+            percent,
+            _(
+                "%(label)s warranty until %(end)s covers %(percent)s%%",
+                label=label,
+                end=end,
+                percent=round(percent),
+            ),
+        )
+
+    def _notify_warranty_exclusion(self):
+        """Tell the customer why the repair is not covered."""
+        for ticket in self:
+            exclusion = ticket.warranty_exclusion_id
+            ticket.message_post(
+                body=_(
+                    "Your repair is not covered by the warranty: %(name)s. "
+                    "%(description)s",
+                    name=exclusion.name,
+                    description=exclusion.description,
+                ),
+                partner_ids=ticket.partner_id.ids,
+                subtype_xmlid="mail.mt_comment",
+            )
+
+    def _create_repair_warranties(self):
+        """Parts replaced under closed tickets get their own warranty from the
+        repair date (the term's repair warranty days)."""
+        tickets = self.filtered(
+            lambda t: (
+                t.warranty_id
+                and any(c.charge_type == "parts" and c.product_id for c in t.charge_ids)
+            )
+        )
+        if not tickets:
+            return
+        Component = self.env["aftersales.warranty.component"].sudo()
+        today = fields.Date.context_today(self)
+        done = Component.search([("ticket_id", "in", tickets.ids)]).mapped(
+            lambda c: (c.ticket_id.id, c.product_id.id)
+        )
+        vals_list = []
+        for ticket in tickets:
+            warranty = ticket.sudo().warranty_id
+            days = warranty.term_id.repair_warranty_days
+            if not warranty or warranty.state == "void" or days <= 0:
+                continue
+            for line in ticket.charge_ids.filtered(
+                lambda c: c.charge_type == "parts" and c.product_id
+            ):
+                if (ticket.id, line.product_id.id) in done:
+                    continue
+                done.append((ticket.id, line.product_id.id))
+                vals_list.append(
+                    Component._prepare_repair_vals(
+                        warranty, ticket, line.product_id, days, today
+                    )
+                )
+        Component.create(vals_list)
+
+    def _extend_warranty_by_repair_time(self):
+        """When the term says so, the warranty ends later by the days the unit
+        spent in repair."""
+        for ticket in self.sudo():
+            warranty = ticket.warranty_id
+            if (
+                not warranty.term_id.extend_by_repair_time
+                or warranty.state == "void"
+                or ticket.warranty_status not in ("in", "partly")
+                or not ticket.warranty_date
+                or not ticket.closed_date
+            ):
+                continue
+            days = (ticket.closed_date.date() - ticket.warranty_date).days
+            if days <= 0:
+                continue
+            warranty.repair_days += days
+            warranty.message_post(
+                body=_(
+                    "%(days)s days in repair under ticket %(ticket)s: the warranty "
+                    "now ends on %(end)s.",
+                    days=days,
+                    ticket=ticket.name,
+                    end=warranty.end_date,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )

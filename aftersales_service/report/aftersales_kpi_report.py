@@ -1,0 +1,224 @@
+from odoo import fields, models, tools
+from odoo.tools import SQL
+from odoo.tools.sql import column_exists, table_exists
+
+
+class AftersalesKpiReport(models.Model):
+    """One row per ticket with every KPI the department watches.
+
+    Percentages are per ticket (100 or 0, empty when it does not apply) and
+    averaged by the pivot, so any grouping (team, region, product,
+    technician, period) gives the right rate. The view joins per-ticket
+    aggregates of SLA lines, callbacks and part reservations; a table of a
+    capability that is not installed yet is replaced by empty values so the
+    view never breaks an install.
+    """
+
+    _name = "aftersales.kpi.report"
+    _description = "After-Sales KPI Analysis"
+    _auto = False
+    _rec_name = "ticket_id"
+    _order = "date desc"
+
+    ticket_id = fields.Many2one("aftersales.ticket", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    date = fields.Datetime(string="Received", readonly=True)
+    closed_date = fields.Datetime(string="Closed", readonly=True)
+    team_id = fields.Many2one("aftersales.team", readonly=True)
+    region_id = fields.Many2one("res.country.state", readonly=True)
+    product_id = fields.Many2one("product.product", readonly=True)
+    technician_id = fields.Many2one("hr.employee", readonly=True)
+    owner_id = fields.Many2one("res.users", readonly=True)
+    ticket_count = fields.Integer(string="# Tickets", readonly=True)
+    closed_count = fields.Integer(string="# Closed", readonly=True)
+    response_hours = fields.Float(
+        string="Response Time (h)", readonly=True, aggregator="avg"
+    )
+    resolution_hours = fields.Float(
+        string="Resolution Time (h)", readonly=True, aggregator="avg"
+    )
+    first_time_fix = fields.Float(
+        string="First-Time Fix (%)",
+        readonly=True,
+        aggregator="avg",
+        help="Closed tickets that no later ticket repeats.",
+    )
+    repeat_rate = fields.Float(
+        string="Repeat Failure (%)", readonly=True, aggregator="avg"
+    )
+    sla_compliance = fields.Float(
+        string="SLA Compliance (%)",
+        readonly=True,
+        aggregator="avg",
+        help="Decided service-level targets met in time.",
+    )
+    sla_met_count = fields.Integer(string="# SLA Met", readonly=True)
+    sla_decided_count = fields.Integer(string="# SLA Decided", readonly=True)
+    satisfaction = fields.Float(readonly=True, aggregator="avg")
+    nps = fields.Float(
+        string="NPS",
+        readonly=True,
+        aggregator="avg",
+        help="Promoters 100, passives 0, detractors -100: the average is the NPS.",
+    )
+    complaint_rate = fields.Float(
+        string="Complaint Rate (%)",
+        readonly=True,
+        aggregator="avg",
+        help="Tickets that drew a complaint.",
+    )
+    complaint_at_fault_count = fields.Integer(
+        string="# Complaints at Fault", readonly=True
+    )
+    parts_reserved_qty = fields.Float(string="Parts Reserved", readonly=True)
+    parts_consumed_qty = fields.Float(string="Parts Consumed", readonly=True)
+    parts_usage = fields.Float(
+        string="Parts Usage (%)",
+        readonly=True,
+        aggregator="avg",
+        help="Consumed / reserved, per ticket with parts.",
+    )
+    parts_cost = fields.Float(readonly=True)
+    warranty_cost = fields.Float(readonly=True)
+    cost_per_ticket = fields.Float(
+        string="Cost per Ticket",
+        readonly=True,
+        aggregator="avg",
+        help="Cost of the parts consumed on the ticket, averaged over tickets.",
+    )
+
+    def _kpi_sources(self):
+        """Per-ticket aggregate sub-queries, empty when a table is missing."""
+        cr = self.env.cr
+        sla = (
+            "SELECT NULL::int AS ticket_id, 0 AS met, 0 AS decided, "
+            "NULL::float AS response_hours WHERE FALSE"
+        )
+        if table_exists(cr, "aftersales_ticket_sla"):
+            sla = """
+                SELECT ticket_id,
+                       count(*) FILTER (WHERE status = 'met') AS met,
+                       count(*) FILTER (
+                           WHERE status IN ('met', 'late', 'failed')
+                       ) AS decided,
+                       min(elapsed_hours) FILTER (
+                           WHERE target_type = 'response' AND reached_date IS NOT NULL
+                       ) AS response_hours
+                  FROM aftersales_ticket_sla GROUP BY ticket_id
+            """
+        callback = (
+            "SELECT NULL::int AS ticket_id, NULL::float AS satisfaction, "
+            "NULL::float AS nps WHERE FALSE"
+        )
+        if table_exists(cr, "aftersales_callback"):
+            callback = """
+                SELECT ticket_id,
+                       avg(satisfaction) FILTER (
+                           WHERE satisfaction > 0
+                       ) AS satisfaction,
+                       avg(CASE nps_category WHEN 'promoter' THEN 100.0
+                                             WHEN 'detractor' THEN -100.0
+                                             WHEN 'passive' THEN 0.0 END) AS nps
+                  FROM aftersales_callback WHERE has_scores GROUP BY ticket_id
+            """
+        parts = (
+            "SELECT NULL::int AS ticket_id, 0 AS reserved, 0 AS consumed, "
+            "0 AS cost, 0 AS warranty WHERE FALSE"
+        )
+        if table_exists(cr, "aftersales_part_reservation_line"):
+            parts = """
+                SELECT l.ticket_id,
+                       sum(l.product_qty) AS reserved,
+                       sum(COALESCE(l.qty_consumed, 0)) AS consumed,
+                       sum(COALESCE(l.consumed_product_qty, 0) * COALESCE(
+                           (pp.standard_price ->> l.company_id::text)::numeric, 0)
+                       ) AS cost,
+                       sum(COALESCE(l.warranty_cost, 0)) AS warranty
+                  FROM aftersales_part_reservation_line l
+                  JOIN product_product pp ON pp.id = l.product_id
+                 WHERE l.state NOT IN ('cancel', 'draft')
+                 GROUP BY l.ticket_id
+            """
+        complaint = (
+            "SELECT NULL::int AS ticket_id, 0 AS complaints, 0 AS at_fault WHERE FALSE"
+        )
+        if column_exists(cr, "aftersales_ticket", "complaint_of_id"):
+            complaint = """
+                SELECT complaint_of_id AS ticket_id, count(*) AS complaints,
+                       count(*) FILTER (WHERE company_at_fault) AS at_fault
+                  FROM aftersales_ticket WHERE complaint_of_id IS NOT NULL
+                 GROUP BY complaint_of_id
+            """
+        return sla, callback, parts, complaint
+
+    def init(self):
+        sla, callback, parts, complaint = self._kpi_sources()
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        # The sub-queries are constant SQL chosen in _kpi_sources(), no user
+        # input: they are composed with SQL() rather than formatted in.
+        self.env.cr.execute(
+            SQL(
+                """
+            CREATE OR REPLACE VIEW %s AS (
+            WITH sla AS (%s),
+                 cb AS (%s),
+                 parts AS (%s),
+                 complaint AS (%s),
+                 repeated AS (
+                     SELECT DISTINCT repeat_of_id AS ticket_id FROM aftersales_ticket
+                      WHERE repeat_of_id IS NOT NULL
+                 )
+            SELECT
+                t.id AS id,
+                t.id AS ticket_id,
+                t.company_id AS company_id,
+                t.received_date AS date,
+                t.closed_date AS closed_date,
+                t.team_id AS team_id,
+                partner.state_id AS region_id,
+                t.product_id AS product_id,
+                t.technician_id AS technician_id,
+                t.owner_id AS owner_id,
+                1 AS ticket_count,
+                CASE WHEN t.is_closed THEN 1 ELSE 0 END AS closed_count,
+                sla.response_hours AS response_hours,
+                CASE WHEN t.is_closed AND t.closed_date IS NOT NULL
+                     THEN EXTRACT(EPOCH FROM t.closed_date - t.received_date) / 3600.0
+                END AS resolution_hours,
+                CASE WHEN NOT t.is_closed THEN NULL
+                     WHEN repeated.ticket_id IS NULL THEN 100.0 ELSE 0.0
+                END AS first_time_fix,
+                CASE WHEN t.is_repeat THEN 100.0 ELSE 0.0 END AS repeat_rate,
+                CASE WHEN sla.decided > 0 THEN 100.0 * sla.met / sla.decided END
+                    AS sla_compliance,
+                COALESCE(sla.met, 0) AS sla_met_count,
+                COALESCE(sla.decided, 0) AS sla_decided_count,
+                cb.satisfaction AS satisfaction,
+                cb.nps AS nps,
+                CASE WHEN complaint.complaints > 0 THEN 100.0 ELSE 0.0 END
+                    AS complaint_rate,
+                COALESCE(complaint.at_fault, 0) AS complaint_at_fault_count,
+                COALESCE(parts.reserved, 0) AS parts_reserved_qty,
+                COALESCE(parts.consumed, 0) AS parts_consumed_qty,
+                CASE WHEN parts.reserved > 0
+                     THEN 100.0 * parts.consumed / parts.reserved END AS parts_usage,
+                COALESCE(parts.cost, 0) AS parts_cost,
+                COALESCE(parts.warranty, 0) AS warranty_cost,
+                COALESCE(parts.cost, 0) AS cost_per_ticket
+            FROM aftersales_ticket t
+            LEFT JOIN res_partner partner ON partner.id = t.partner_id
+            LEFT JOIN sla ON sla.ticket_id = t.id
+            LEFT JOIN cb ON cb.ticket_id = t.id
+            LEFT JOIN parts ON parts.ticket_id = t.id
+            LEFT JOIN complaint ON complaint.ticket_id = t.id
+            LEFT JOIN repeated ON repeated.ticket_id = t.id
+            WHERE t.active
+            )
+            """,
+                SQL.identifier(self._table),
+                SQL(sla),
+                SQL(callback),
+                SQL(parts),
+                SQL(complaint),
+            )
+        )

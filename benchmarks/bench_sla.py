@@ -1,0 +1,214 @@
+"""Service-level benchmarks.
+
+1. Create N tickets (default 10,000) in one ``create`` call on a working
+   calendar with a public holiday: SLA lines and deadlines included.
+2. The deadline job over M open tickets (default 200,000, inserted with SQL)
+   of which 1% are due, then with nothing due.
+
+Everything runs in one transaction on the given database and is rolled back
+at the end. Run it from the repository root with the Python that runs Odoo 18,
+on a database with the addon installed and no demo data; see
+benchmarks/README.md, "How to run":
+
+    $ODOO_PYTHON benchmarks/bench_sla.py -d aftersales_bench
+"""
+
+import time
+from datetime import datetime, timedelta
+
+import bench_common
+
+from odoo import SUPERUSER_ID, Command, api
+
+
+def parse_args():
+    parser = bench_common.parser(__doc__)
+    parser.add_argument(
+        "--tickets",
+        type=int,
+        default=10_000,
+        help="tickets created in one create() call (default 10000)",
+    )
+    parser.add_argument(
+        "--open",
+        type=int,
+        default=200_000,
+        help="open tickets inserted with SQL for the deadline job (default 200000)",
+    )
+    parser.add_argument(
+        "--due-share",
+        type=float,
+        default=0.01,
+        help="share of the open tickets that are due (default 0.01)",
+    )
+    return parser.parse_args()
+
+
+def setup(env):
+    attendances = [
+        Command.create(
+            {
+                "name": f"{day} {hour_from}",
+                "dayofweek": str(day),
+                "hour_from": hour_from,
+                "hour_to": hour_to,
+                "day_period": "morning" if hour_from < 12 else "afternoon",
+            }
+        )
+        for day in range(5)
+        for hour_from, hour_to in ((9, 12), (13, 18))
+    ]
+    calendar = env["resource.calendar"].create(
+        {"name": "Bench 9-18", "tz": "Asia/Shanghai", "attendance_ids": attendances}
+    )
+    holiday = datetime.now().replace(hour=0, minute=0) + timedelta(days=2)
+    env["resource.calendar.leaves"].create(
+        {
+            "name": "Bench public holiday",
+            "calendar_id": calendar.id,
+            "date_from": holiday,
+            "date_to": holiday + timedelta(hours=23, minutes=59),
+        }
+    )
+    team = env["aftersales.team"].create(
+        {
+            "name": "Bench Team",
+            "resource_calendar_id": calendar.id,
+            "leader_id": env.ref("base.user_admin").id,
+        }
+    )
+    channel = env.ref("aftersales_service.channel_phone")
+    return team, channel
+
+
+def bench_create(env, team, channel, count):
+    # One customer per ticket: a batch from a single customer would measure
+    # the repeat-contact detection, not the service levels.
+    partners = env["res.partner"].create(
+        [{"name": f"Bench Customer {i}"} for i in range(count)]
+    )
+    vals_list = [
+        {
+            "partner_id": partners[i].id,
+            "symptom": "Does not start",
+            "channel_id": channel.id,
+            "team_id": team.id,
+            "priority": ("0", "1", "2")[i % 3],
+            "complexity": ("simple", "general", "complex")[i % 3],
+        }
+        for i in range(count)
+    ]
+    env.flush_all()
+    queries = env.cr.sql_log_count
+    start = time.perf_counter()
+    tickets = env["aftersales.ticket"].create(vals_list)
+    env.flush_all()
+    elapsed = time.perf_counter() - start
+    queries = env.cr.sql_log_count - queries
+    lines = len(tickets.sla_ids)
+    print(
+        f"create: {count} tickets, {lines} SLA lines in {elapsed:.2f} s; "
+        f"{queries} queries = {queries / count:.3f} per ticket; "
+        f"{elapsed / count * 1000:.2f} ms per ticket"
+    )
+    return tickets[:1]
+
+
+def bulk_insert(env, template, count, due_share):
+    """Copy the template ticket and its lines ``count`` times with SQL; make
+    ``due_share`` of the lines due now and push the others far away."""
+    cr = env.cr
+    env.flush_all()
+
+    def columns(table):
+        cr.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = %s AND column_name NOT IN ('id', 'name', "
+            "'ticket_id') AND is_generated = 'NEVER'",
+            [table],
+        )
+        return [row[0] for row in cr.fetchall()]
+
+    ticket_cols = columns("aftersales_ticket")
+    cols = ", ".join(f'"{c}"' for c in ticket_cols)
+    cr.execute(
+        f"""
+        INSERT INTO aftersales_ticket (name, {cols})
+        SELECT t.name || '-' || g, {", ".join(f't."{c}"' for c in ticket_cols)}
+        FROM aftersales_ticket t, generate_series(1, %s) g
+        WHERE t.id = %s
+        RETURNING id
+        """,
+        [count, template.id],
+    )
+    ids = [row[0] for row in cr.fetchall()]
+    line_cols = columns("aftersales_ticket_sla")
+    cr.execute(
+        f"""
+        INSERT INTO aftersales_ticket_sla (ticket_id, {", ".join(line_cols)})
+        SELECT t.id, {", ".join(f"l.{c}" for c in line_cols)}
+        FROM unnest(%s) AS t(id), aftersales_ticket_sla l
+        WHERE l.ticket_id = %s AND l.target_type = 'resolution'
+        """,
+        [ids, template.id],
+    )
+    now = datetime.now()
+    cr.execute(
+        """
+        UPDATE aftersales_ticket_sla
+           SET next_check = %s, status = 'at_risk', warned = true,
+               reached_date = NULL, pause_start = NULL,
+               deadline = %s, at_risk_date = %s
+         WHERE ticket_id = ANY(%s)
+        """,
+        [now + timedelta(days=30), now + timedelta(days=30), now, ids],
+    )
+    due = ids[: int(count * due_share)]
+    cr.execute(
+        """
+        UPDATE aftersales_ticket_sla
+           SET next_check = %s, deadline = %s, at_risk_date = %s
+         WHERE ticket_id = ANY(%s)
+        """,
+        [now - timedelta(minutes=1), now - timedelta(minutes=1), now, due],
+    )
+    cr.execute("ANALYZE aftersales_ticket_sla")
+    env.invalidate_all()
+    return len(ids), len(due)
+
+
+def bench_cron(env, label):
+    Line = env["aftersales.ticket.sla"]
+    env.flush_all()
+    queries = env.cr.sql_log_count
+    start = time.perf_counter()
+    Line._cron_check_deadlines(limit=100_000)
+    env.flush_all()
+    elapsed = time.perf_counter() - start
+    print(f"cron ({label}): {elapsed:.2f} s, {env.cr.sql_log_count - queries} queries")
+
+
+def main():
+    args = parse_args()
+    registry = bench_common.registry(args)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": False})
+        try:
+            team, channel = setup(env)
+            template = bench_create(env, team, channel, args.tickets)
+            open_count, due_count = bulk_insert(
+                env, template, args.open, args.due_share
+            )
+            bench_cron(env, f"{open_count} open, {due_count} due")
+            bench_cron(env, f"{open_count} open, 0 due")
+            cr.execute(
+                "EXPLAIN SELECT id FROM aftersales_ticket_sla "
+                "WHERE next_check <= now() at time zone 'utc'"
+            )
+            print("plan:", cr.fetchone()[0])
+        finally:
+            cr.rollback()
+
+
+if __name__ == "__main__":
+    main()

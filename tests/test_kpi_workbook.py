@@ -1,0 +1,208 @@
+"""KPI report (SQL view) and the Excel workbook, checked sheet by sheet."""
+
+import io
+import zipfile
+from datetime import date
+
+import openpyxl
+
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import Form
+
+from .test_performance_score import OCT, PerformanceCase
+
+
+class TestKpiReport(PerformanceCase):
+    def _kpis(self, domain, measures):
+        Report = self.env["aftersales.kpi.report"]
+        [row] = Report._read_group(domain, [], measures)
+        return dict(zip(measures, row, strict=True))
+
+    def test_kpis_by_team_and_period(self):
+        domain = [
+            ("team_id", "=", self.team_point.id),
+            ("date", ">=", "2025-10-01"),
+            ("date", "<", "2025-11-01"),
+        ]
+        kpis = self._kpis(
+            domain,
+            [
+                "ticket_count:sum",
+                "closed_count:sum",
+                "response_hours:avg",
+                "resolution_hours:avg",
+                "first_time_fix:avg",
+                "repeat_rate:avg",
+                "sla_compliance:avg",
+                "satisfaction:avg",
+                "nps:avg",
+                "complaint_rate:avg",
+                "complaint_at_fault_count:sum",
+                "parts_reserved_qty:sum",
+                "parts_consumed_qty:sum",
+                "parts_usage:avg",
+                "parts_cost:sum",
+                "warranty_cost:sum",
+                "cost_per_ticket:avg",
+            ],
+        )
+        expected = {
+            "ticket_count:sum": 7,
+            "closed_count:sum": 4,  # t1, t2, t3 and the complaint t6
+            "response_hours:avg": 3.0,  # 1, 3, 5 (t4's first response failed)
+            "resolution_hours:avg": 92.75,  # (123 + 122 + 99 + 27) / 4
+            "first_time_fix:avg": 75.0,  # t1 repeated; t2, t3, t6 not
+            "repeat_rate:avg": 100.0 / 7,  # t5
+            "sla_compliance:avg": 62.5,  # t1 100, t2 50, t3 50, t4 50
+            "satisfaction:avg": 3.0,  # 5, 4, 2, 1
+            "nps:avg": -25.0,  # promoter, passive, detractor, detractor
+            "complaint_rate:avg": 200.0 / 7,  # t2 and t3 drew complaints
+            "complaint_at_fault_count:sum": 1,
+            "parts_reserved_qty:sum": 6.0,  # the draft reservation is left out
+            "parts_consumed_qty:sum": 3.0,
+            "parts_usage:avg": 50.0,
+            "parts_cost:sum": 108.0,  # 2 x 50 + 1 x 8
+            "warranty_cost:sum": 100.0,
+            "cost_per_ticket:avg": 108.0 / 7,
+        }
+        for measure, value in expected.items():
+            self.assertAlmostEqual(kpis[measure], value, places=2, msg=measure)
+
+    def test_grouped_by_technician_and_region(self):
+        Report = self.env["aftersales.kpi.report"]
+        rows = Report._read_group(
+            [("ticket_id", "in", self.tickets.ids)],
+            ["technician_id", "region_id"],
+            ["ticket_count:sum", "first_time_fix:avg"],
+        )
+        by_tech = {tech: (region, count, ftf) for tech, region, count, ftf in rows}
+        self.assertEqual(by_tech[self.emp_technician][0], self.state_zj)
+        self.assertEqual(by_tech[self.emp_technician][1], 4)
+        self.assertAlmostEqual(by_tech[self.emp_technician][2], 200.0 / 3)
+
+    def test_team_user_reads_report(self):
+        self.env["aftersales.kpi.report"].with_user(self.user_team).search([])
+        with self.assertRaises(AccessError):
+            self.env["aftersales.kpi.report"].with_user(self.user_agent).search([])
+
+
+class TestKpiWorkbook(PerformanceCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Score._build_scores("month", OCT, employees=cls.employees)
+
+    def _wizard(self, user=None, **vals):
+        env = self.env(user=user or self.user_manager)
+        form = Form(env["aftersales.kpi.workbook.wizard"])
+        form.date_from = vals.get("date_from", date(2025, 10, 1))
+        form.date_to = vals.get("date_to", date(2025, 10, 31))
+        form.team_id = vals.get("team_id", self.team_region)
+        return form.save()
+
+    def _open(self, wizard):
+        action = wizard.action_export()
+        self.assertEqual(action["type"], "ir.actions.act_url")
+        self.assertIn(f"/web/content/{wizard.attachment_id.id}", action["url"])
+        raw = wizard.attachment_id.raw
+        return openpyxl.load_workbook(io.BytesIO(raw)), raw
+
+    def _rows(self, sheet):
+        return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+    def test_workbook_sheet_by_sheet(self):
+        book, raw = self._open(self._wizard())
+        self.assertEqual(
+            book.sheetnames,
+            [
+                "Summary",
+                "Tickets and SLA",
+                "Warranty Cost",
+                "Parts",
+                "Satisfaction",
+                "Technician Scores",
+            ],
+        )
+        for sheet in book.worksheets:
+            self.assertEqual(sheet.freeze_panes, "A2", sheet.title)
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            self.assertIn("xl/charts/chart1.xml", archive.namelist())
+
+        # Summary: October against September (t_sep alone, response failed)
+        summary = {row[0]: row[1:] for row in self._rows(book["Summary"])[1:] if row[0]}
+        self.assertEqual(summary["Tickets"][:3], [7, 1, 6])
+        self.assertEqual(summary["SLA compliance"][:3], [62.5, 0, 62.5])
+        self.assertEqual(summary["First-time fix rate"][0], 75)
+        self.assertEqual(summary["Warranty cost"][0], 100)
+        self.assertEqual(summary["Team"][0], self.team_region.display_name)
+        cell = book["Summary"]["B8"]  # SLA compliance, a rate shown with %
+        self.assertEqual(book["Summary"]["A8"].value, "SLA compliance")
+        self.assertEqual(cell.number_format, '0.0"%"')
+
+        # Tickets and SLA: one row per ticket of the period
+        rows = self._rows(book["Tickets and SLA"])
+        self.assertEqual(rows[0][:3], ["Ticket", "Received", "Closed"])
+        self.assertEqual(len(rows), 8)
+        by_name = {row[0]: row for row in rows[1:]}
+        t1 = by_name[self.t1.name]
+        self.assertEqual(t1[3], self.team_point.complete_name)
+        self.assertEqual(t1[4], "Li Technician")
+        self.assertEqual(t1[7], 1)  # response hours
+        self.assertEqual(t1[8], 123)  # resolution hours
+        self.assertEqual(t1[9:14], [2, 2, 100, 0, 0])  # repeated: no first-time fix
+        self.assertEqual(by_name[self.t4.name][11], 50)
+        self.assertEqual(
+            book["Tickets and SLA"]["B2"].number_format, "yyyy-mm-dd hh:mm"
+        )
+
+        # Warranty cost per product (no product on the fixtures' tickets)
+        rows = self._rows(book["Warranty Cost"])
+        self.assertEqual(rows[1][:4], ["(no product)", 7, 100, 108])
+        self.assertAlmostEqual(rows[1][4], 100 / 7)
+
+        # Parts
+        rows = self._rows(book["Parts"])
+        self.assertEqual(rows[0][0], "Part")
+        self.assertEqual(rows[1], ["Board P", 2, 2, 100, 100, 100])
+        self.assertEqual(rows[2], ["Filter P", 4, 1, 25, 8, 0])
+
+        # Satisfaction per technician
+        rows = self._rows(book["Satisfaction"])
+        self.assertEqual(rows[1][:2], ["(no technician)", 3])
+        self.assertEqual(rows[2], ["Li Technician", 4, 3, -25, 50, 1])
+
+        # Technician scores of the month
+        rows = self._rows(book["Technician Scores"])
+        self.assertEqual(len(rows), 2)
+        self.assertEqual(
+            rows[1][:3], ["Li Technician", "2025-10", self.team_point.display_name]
+        )
+        self.assertAlmostEqual(rows[1][3], 76.85, delta=0.05)
+        self.assertEqual(rows[1][5], 1)
+
+    def test_bad_period(self):
+        with self.assertRaises(ValidationError):
+            self._wizard(date_from=date(2025, 10, 31), date_to=date(2025, 10, 1))
+
+    def test_only_managers_export(self):
+        for user in (self.user_agent, self.user_hr, self.user_team):
+            with self.assertRaises(AccessError):
+                self.env["aftersales.kpi.workbook.wizard"].with_user(user).create(
+                    {"date_from": OCT, "date_to": date(2025, 10, 31)}
+                )
+
+    def test_scheduled_email_to_managers(self):
+        self.company.aftersales_kpi_recipient_ids = self.user_manager
+        Mail = self.env["mail.mail"]
+        before = Mail.search([])
+        self.env["aftersales.kpi.workbook.wizard"]._cron_send_workbook()
+        mail = Mail.search([]) - before
+        self.assertEqual(len(mail), 1)
+        self.assertEqual(mail.recipient_ids, self.user_manager.partner_id)
+        self.assertEqual(len(mail.attachment_ids), 1)
+        self.assertTrue(mail.attachment_ids.name.endswith(".xlsx"))
+        openpyxl.load_workbook(io.BytesIO(mail.attachment_ids.raw))
+
+    def test_send_without_recipients(self):
+        with self.assertRaises(ValidationError):
+            self._wizard().action_send()
