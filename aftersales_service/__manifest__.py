@@ -2,8 +2,9 @@
     "name": "After-Sales Service",
     "version": "18.0.1.0.0",
     "category": "Services/After-Sales",
-    "summary": "After-sales tickets from every channel, first-contact ownership, "
-    "service teams, customer service file",
+    "summary": "After-sales tickets from every channel, service levels and "
+    "escalation, per-serial warranties, spare-part reservations, callbacks with "
+    "NPS, performance scores",
     "author": "Aftersales Service Authors",
     "website": "https://github.com/aftersales-service/aftersales_service",
     "license": "LGPL-3",

@@ -623,6 +623,19 @@ class TestPartsAccess(PartsCase):
         other.with_user(self.user_stock_manager).action_cancel()
         self.assertEqual(other.state, "cancel")
 
+    def test_status_changes_only_through_the_flow(self):
+        reservation = self._reserve(self.user_technician, [(self.part_board, 1)])
+        for user in (self.user_technician, self.user_stock):
+            with self.assertRaises(UserError) as caught:
+                reservation.with_user(user).write({"state": "done"})
+            self.assertIn(
+                "changes status only through its buttons", str(caught.exception)
+            )
+        self.assertEqual(reservation.state, "confirmed")
+        # The buttons still work for the same users.
+        reservation.with_user(self.user_stock).action_cancel()
+        self.assertEqual(reservation.state, "cancel")
+
     def test_multi_company(self):
         reservation = self._reserve(self.user_technician, [(self.part_board, 1)])
         self.user_stock.write(

@@ -26,6 +26,8 @@ AVAILABILITY = [
 ]
 
 OPEN_STATES = ("draft", "confirmed")
+# Written only by the reservation flow (confirm, consume, release).
+FLOW_FIELDS = {"state", "date_confirmed", "date_consumed"}
 
 
 class AftersalesPartReservation(models.Model):
@@ -354,6 +356,20 @@ class AftersalesPartReservation(models.Model):
                     )
                 )
 
+    def write(self, vals):
+        if (
+            FLOW_FIELDS & set(vals)
+            and not self.env.su
+            and not self.env.context.get("aftersales_parts_flow")
+        ):
+            raise UserError(
+                _(
+                    "Status: a reservation changes status only through its "
+                    "buttons (Confirm, Consume, Cancel)."
+                )
+            )
+        return super().write(vals)
+
     # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
@@ -550,7 +566,9 @@ class AftersalesPartReservation(models.Model):
         moves._action_confirm(merge=False)
         reservations.line_ids._reserve_requested_lots()
         now = fields.Datetime.now()
-        self.write({"state": "confirmed", "date_confirmed": now})
+        self.with_context(aftersales_parts_flow=True).write(
+            {"state": "confirmed", "date_confirmed": now}
+        )
         pickings._message_log_batch(
             bodies={
                 reservation.picking_id.id: _(
@@ -629,7 +647,7 @@ class AftersalesPartReservation(models.Model):
             lambda m: m.state not in ("done", "cancel")
         )
         moves._action_cancel()
-        reservations.write({"state": state})
+        reservations.with_context(aftersales_parts_flow=True).write({"state": state})
         body = _("Parts released: %(reason)s.", reason=reason)
         reservations._message_log_batch(
             bodies={reservation.id: body for reservation in reservations}
@@ -732,7 +750,9 @@ class AftersalesPartReservation(models.Model):
             moves.picked = True
             moves.with_context(aftersales_skip_warranty=True)._action_done()
         reservations.line_ids._set_warranty_cost()
-        self.write({"state": "done", "date_consumed": now})
+        self.with_context(aftersales_parts_flow=True).write(
+            {"state": "done", "date_consumed": now}
+        )
         body = _("Parts consumption recorded by %(user)s.", user=user.name)
         self._message_log_batch(bodies={reservation.id: body for reservation in self})
         return True

@@ -5,27 +5,27 @@ from datetime import datetime, time, timedelta
 import xlsxwriter
 from dateutil.relativedelta import relativedelta
 
-from odoo import _, api, fields, models
+from odoo import _, _lt, api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 
 BATCH = 5000
 
 # Summary KPIs: (key, label, number format, in the chart)
 SUMMARY_KPIS = [
-    ("ticket_count", "Tickets", "int", False),
-    ("closed_count", "Closed tickets", "int", False),
-    ("response_hours", "Response time (h)", "dec", False),
-    ("resolution_hours", "Resolution time (h)", "dec", False),
-    ("first_time_fix", "First-time fix rate", "pct", True),
-    ("repeat_rate", "Repeat-failure rate", "pct", True),
-    ("sla_compliance", "SLA compliance", "pct", True),
-    ("satisfaction", "Satisfaction (1-5)", "dec", False),
-    ("nps", "NPS", "dec", False),
-    ("complaint_rate", "Complaint rate", "pct", True),
-    ("parts_usage", "Parts usage rate", "pct", True),
-    ("parts_cost", "Parts cost", "money", False),
-    ("warranty_cost", "Warranty cost", "money", False),
-    ("cost_per_ticket", "Cost per ticket", "money", False),
+    ("ticket_count", _lt("Tickets"), "int", False),
+    ("closed_count", _lt("Closed tickets"), "int", False),
+    ("response_hours", _lt("Response time (h)"), "dec", False),
+    ("resolution_hours", _lt("Resolution time (h)"), "dec", False),
+    ("first_time_fix", _lt("First-time fix rate"), "pct", True),
+    ("repeat_rate", _lt("Repeat-failure rate"), "pct", True),
+    ("sla_compliance", _lt("SLA compliance"), "pct", True),
+    ("satisfaction", _lt("Satisfaction (1-5)"), "dec", False),
+    ("nps", _lt("NPS"), "dec", False),
+    ("complaint_rate", _lt("Complaint rate"), "pct", True),
+    ("parts_usage", _lt("Parts usage rate"), "pct", True),
+    ("parts_cost", _lt("Parts cost"), "money", False),
+    ("warranty_cost", _lt("Warranty cost"), "money", False),
+    ("cost_per_ticket", _lt("Cost per ticket"), "money", False),
 ]
 PERCENT_KPIS = {key for key, _label, fmt, _chart in SUMMARY_KPIS if fmt == "pct"}
 
@@ -299,17 +299,17 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
         return row_index
 
     def _sheet_summary(self, workbook, formats):
-        sheet = workbook.add_worksheet("Summary")
+        sheet = workbook.add_worksheet(_("Summary"))
         prev_from, prev_to = self._previous_period()
         current = self._summary_values(
             self.date_from, self.date_to, table="aftersales_kpi_workbook_rows"
         )
         previous = self._summary_values(prev_from, prev_to)
         headers = [
-            ("KPI", "text", 28),
+            (_("KPI"), "text", 28),
             (f"{self.date_from} - {self.date_to}", "dec", 22),
             (f"{prev_from} - {prev_to}", "dec", 22),
-            ("Change", "dec", 14),
+            (_("Change"), "dec", 14),
         ]
         sheet.set_column(0, 0, 28)
         sheet.set_column(1, 3, 22)
@@ -319,7 +319,7 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
         chart_rows = []
         for index, (key, label, fmt, in_chart) in enumerate(SUMMARY_KPIS, start=1):
             cur, prev = current[key], previous[key]
-            sheet.write_string(index, 0, label)
+            sheet.write_string(index, 0, str(label))
             for col, value in ((1, cur), (2, prev)):
                 if value is None:
                     sheet.write_blank(index, col, None, formats[fmt])
@@ -332,45 +332,46 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
             if in_chart:
                 chart_rows.append(index)
         info_row = len(SUMMARY_KPIS) + 2
-        sheet.write_string(info_row, 0, "Company")
+        sheet.write_string(info_row, 0, _("Company"))
         sheet.write_string(info_row, 1, self.company_id.name)
-        sheet.write_string(info_row + 1, 0, "Team")
-        sheet.write_string(info_row + 1, 1, self.team_id.display_name or "All teams")
+        sheet.write_string(info_row + 1, 0, _("Team"))
+        sheet.write_string(info_row + 1, 1, self.team_id.display_name or _("All teams"))
         chart = workbook.add_chart({"type": "column"})
+        ref = "'{}'".format(sheet.name.replace("'", "''"))
         for col in (1, 2):
             letter = chr(65 + col)
             chart.add_series(
                 {
-                    "name": ["Summary", 0, col],
+                    "name": [sheet.name, 0, col],
                     "categories": "=("
-                    + ",".join(f"Summary!$A${row + 1}" for row in chart_rows)
+                    + ",".join(f"{ref}!$A${row + 1}" for row in chart_rows)
                     + ")",
                     "values": "=("
-                    + ",".join(f"Summary!${letter}${row + 1}" for row in chart_rows)
+                    + ",".join(f"{ref}!${letter}${row + 1}" for row in chart_rows)
                     + ")",
                 }
             )
-        chart.set_title({"name": "Rates: period over period (%)"})
+        chart.set_title({"name": _("Rates: period over period (%)")})
         chart.set_y_axis({"min": 0, "max": 100})
         sheet.insert_chart("F2", chart, {"x_scale": 1.6, "y_scale": 1.4})
 
     def _sheet_tickets(self, workbook, formats):
-        sheet = workbook.add_worksheet("Tickets and SLA")
+        sheet = workbook.add_worksheet(_("Tickets and SLA"))
         headers = [
-            ("Ticket", "text", 14),
-            ("Received", "date", 17),
-            ("Closed", "date", 17),
-            ("Team", "text", 24),
-            ("Technician", "text", 20),
-            ("Product", "text", 24),
-            ("Region", "text", 16),
-            ("Response (h)", "dec", 12),
-            ("Resolution (h)", "dec", 13),
-            ("SLA met", "int", 9),
-            ("SLA decided", "int", 11),
-            ("SLA compliance", "pct", 14),
-            ("First-time fix", "pct", 13),
-            ("Repeat", "pct", 9),
+            (_("Ticket"), "text", 14),
+            (_("Received"), "date", 17),
+            (_("Closed"), "date", 17),
+            (_("Team"), "text", 24),
+            (_("Technician"), "text", 20),
+            (_("Product"), "text", 24),
+            (_("Region"), "text", 16),
+            (_("Response (h)"), "dec", 12),
+            (_("Resolution (h)"), "dec", 13),
+            (_("SLA met"), "int", 9),
+            (_("SLA decided"), "int", 11),
+            (_("SLA compliance"), "pct", 14),
+            (_("First-time fix"), "pct", 13),
+            (_("Repeat"), "pct", 9),
         ]
         where, params = self._filter_sql(self.date_from, self.date_to)
         query = f"""
@@ -433,13 +434,13 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
         return self.env.cr.fetchall()
 
     def _sheet_warranty(self, workbook, formats):
-        sheet = workbook.add_worksheet("Warranty Cost")
+        sheet = workbook.add_worksheet(_("Warranty Cost"))
         headers = [
-            ("Product", "text", 30),
-            ("Tickets", "int", 10),
-            ("Warranty cost", "money", 15),
-            ("Parts cost", "money", 15),
-            ("Warranty cost per ticket", "money", 16),
+            (_("Product"), "text", 30),
+            (_("Tickets"), "int", 10),
+            (_("Warranty cost"), "money", 15),
+            (_("Parts cost"), "money", 15),
+            (_("Warranty cost per ticket"), "money", 16),
         ]
         rows = self._grouped_rows(
             "COALESCE(pt.name->>'en_US', '(no product)'), count(*), "
@@ -450,14 +451,14 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
         self._write_table(sheet, formats, headers, [tuple(map(_num, r)) for r in rows])
 
     def _sheet_parts(self, workbook, formats):
-        sheet = workbook.add_worksheet("Parts")
+        sheet = workbook.add_worksheet(_("Parts"))
         headers = [
-            ("Part", "text", 30),
-            ("Reserved", "dec", 12),
-            ("Consumed", "dec", 12),
-            ("Usage rate", "pct", 12),
-            ("Cost", "money", 14),
-            ("Warranty cost", "money", 14),
+            (_("Part"), "text", 30),
+            (_("Reserved"), "dec", 12),
+            (_("Consumed"), "dec", 12),
+            (_("Usage rate"), "pct", 12),
+            (_("Cost"), "money", 14),
+            (_("Warranty cost"), "money", 14),
         ]
         rows = []
         where, params = self._filter_sql(
@@ -486,14 +487,14 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
         self._write_table(sheet, formats, headers, rows)
 
     def _sheet_satisfaction(self, workbook, formats):
-        sheet = workbook.add_worksheet("Satisfaction")
+        sheet = workbook.add_worksheet(_("Satisfaction"))
         headers = [
-            ("Technician", "text", 26),
-            ("Tickets", "int", 10),
-            ("Satisfaction (1-5)", "dec", 15),
-            ("NPS", "dec", 10),
-            ("Complaint rate", "pct", 14),
-            ("Complaints at fault", "int", 14),
+            (_("Technician"), "text", 26),
+            (_("Tickets"), "int", 10),
+            (_("Satisfaction (1-5)"), "dec", 15),
+            (_("NPS"), "dec", 10),
+            (_("Complaint rate"), "pct", 14),
+            (_("Complaints at fault"), "int", 14),
         ]
         rows = self._grouped_rows(
             "COALESCE(emp.name, '(no technician)'), count(*), avg(k.satisfaction), "
@@ -503,16 +504,16 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
         self._write_table(sheet, formats, headers, [tuple(map(_num, r)) for r in rows])
 
     def _sheet_scores(self, workbook, formats):
-        sheet = workbook.add_worksheet("Technician Scores")
+        sheet = workbook.add_worksheet(_("Technician Scores"))
         headers = [
-            ("Employee", "text", 26),
-            ("Period", "text", 10),
-            ("Team", "text", 26),
-            ("Total", "dec", 10),
-            ("Target", "dec", 10),
-            ("Rank in team", "int", 12),
-            ("Service star", "text", 12),
-            ("Training needed", "text", 14),
+            (_("Employee"), "text", 26),
+            (_("Period"), "text", 10),
+            (_("Team"), "text", 26),
+            (_("Total"), "dec", 10),
+            (_("Target"), "dec", 10),
+            (_("Rank in team"), "int", 12),
+            (_("Service star"), "text", 12),
+            (_("Training needed"), "text", 14),
         ]
         domain = [
             ("company_id", "=", self.company_id.id),
