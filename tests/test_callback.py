@@ -506,6 +506,18 @@ class TestCallbackAccess(CallbackCase):
         with self.assertRaises(AccessError):
             self.callback.with_user(self.user_plain).read(["due_date"])
 
+    def test_call_attempts_are_visible_with_their_callback(self):
+        self.callback.with_user(self.user_agent)._record_outcome("no_answer")
+        attempt = self.callback.attempt_ids
+        self.assertEqual(len(attempt), 1)
+        Attempt = self.env["aftersales.callback.attempt"]
+        self.assertEqual(Attempt.with_user(self.user_agent).search([]), attempt)
+        self.assertEqual(Attempt.with_user(self.user_technician).search([]), attempt)
+        self.assertFalse(Attempt.with_user(self.user_agent2).search([]))
+        self.assertFalse(Attempt.with_user(self.user_technician2).search([]))
+        with self.assertRaises(AccessError):
+            attempt.with_user(self.user_agent2).read(["outcome"])
+
     def test_team_queue_for_unassigned_callbacks(self):
         self.rule_standard.callback_team_id = self.team_point
         self.rule_standard.user_id = False
