@@ -441,6 +441,18 @@ class TestTrafficLight(SlaCase):
         self.assertEqual(tracked.old_value_char, "Green")
         self.assertEqual(tracked.new_value_char, "Red")
 
+    def test_open_complaint_is_red_until_closed(self):
+        ticket = self._sla_ticket(at(0, 10))
+        self.assertEqual(ticket.traffic_light, "green")
+        ticket.sudo().is_complaint = True
+        self.assertEqual(ticket.complaint_state, "open")
+        self.assertEqual(ticket.traffic_light, "red")
+        ticket.company_at_fault_note = "Spare part delivered late by our depot"
+        with freeze_time(at(0, 11)):
+            ticket.stage_id = self.stage_solved
+        self.assertEqual(ticket.complaint_state, "closed")
+        self.assertEqual(ticket.traffic_light, "green")
+
     def test_other_department_is_yellow(self):
         self.team_region.member_ids = [Command.link(self.user_agent.id)]
         ticket = self._sla_ticket(at(0, 10), self.env(user=self.user_agent))
@@ -453,6 +465,42 @@ class TestTrafficLight(SlaCase):
             self.assertEqual(ticket.traffic_light, "yellow")
             self.policy_normal.yellow_on_other_team = False
             self.assertEqual(ticket.traffic_light, "green")
+
+
+class TestSlaCalendarChanges(SlaCase):
+    def test_new_public_holiday_moves_open_deadlines(self):
+        ticket = self._sla_ticket(at(0, 10), complexity="simple")
+        resolution = self._line(ticket, "resolution")
+        self.assertEqual(resolution.deadline, at(0, 15))  # 10-12, 13-15
+        done = self._sla_ticket(at(0, 10), complexity="simple")
+        with freeze_time(at(0, 11)):
+            done.stage_id = self.stage_solved
+        reached = self._line(done, "resolution")
+        reached_deadline = reached.deadline
+        # Monday afternoon closed: 10-12 on Monday, Tuesday is a holiday,
+        # then 9-11 on Wednesday.
+        closure = self.env["resource.calendar.leaves"].create(
+            {
+                "name": "Afternoon closure",
+                "calendar_id": self.calendar.id,
+                "date_from": at(0, 13),
+                "date_to": at(0, 18),
+                "time_type": "leave",
+            }
+        )
+        self.assertEqual(resolution.deadline, at(2, 11))
+        self.assertEqual(reached.deadline, reached_deadline, "reached: unchanged")
+        closure.unlink()
+        self.assertEqual(resolution.deadline, at(0, 15))
+
+    def test_new_working_hours_move_open_deadlines(self):
+        ticket = self._sla_ticket(at(0, 10), complexity="simple")
+        resolution = self._line(ticket, "resolution")
+        monday_afternoon = self.calendar.attendance_ids.filtered(
+            lambda a: a.dayofweek == "0" and a.hour_from == 13
+        )
+        self.calendar.write({"attendance_ids": [Command.unlink(monday_afternoon.id)]})
+        self.assertEqual(resolution.deadline, at(2, 11))
 
 
 class TestSlaReport(SlaCase):
@@ -477,3 +525,26 @@ class TestSlaReport(SlaCase):
         self.assertEqual(groups, [(self.team_point, 50.0, 3.0, 2)])
         with self.assertRaises(AccessError):
             self.env["aftersales.sla.report"].with_user(self.user_agent).search([])
+
+    def test_median_and_90th_percentile_in_working_hours(self):
+        # resolution reached after 1, 2, 3, 4 and 5 working hours
+        tickets = self.env["aftersales.ticket"]
+        for hour in (11, 12, 14, 15, 16):  # 12:00-13:00 is lunch
+            ticket = self._sla_ticket(at(0, 10), complexity="simple")
+            with freeze_time(at(0, hour)):
+                ticket.stage_id = self.stage_solved
+            tickets |= ticket
+        self.env.flush_all()
+        Report = self.env["aftersales.sla.report"].with_user(self.user_manager)
+        domain = [
+            ("ticket_id", "in", tickets.ids),
+            ("target_type", "=", "resolution"),
+        ]
+        measures = ["elapsed_hours:avg", "median_hours:avg", "p90_hours:avg"]
+        [(avg, median, p90)] = Report._read_group(domain, [], measures)
+        self.assertEqual((avg, median), (3.0, 3.0))
+        self.assertAlmostEqual(p90, 4.6)  # 4 + 0.6 * (5 - 4), linear interpolation
+        # Computed over the rows of each group, not averaged from sub-groups:
+        # one group per ticket gives each ticket's own time.
+        per_ticket = Report._read_group(domain, ["ticket_id"], ["p90_hours:avg"])
+        self.assertEqual(sorted(p for __, p in per_ticket), [1.0, 2.0, 3.0, 4.0, 5.0])

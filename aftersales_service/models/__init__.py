@@ -44,3 +44,5 @@ from . import aftersales_performance_profile
 from . import aftersales_performance_indicator
 from . import aftersales_performance_score
 from . import aftersales_performance_score_line
+from . import resource_calendar
+from . import resource_calendar_leaves

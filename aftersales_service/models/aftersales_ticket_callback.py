@@ -211,12 +211,6 @@ class AftersalesTicket(models.Model):
         }
         return vals
 
-    def _mark_red(self):
-        """Red on the traffic light when the service-level extension has
-        one (written last, after the priority change recomputed it)."""
-        if "traffic_light" in self._fields:
-            self.write({"traffic_light": "red"})
-
     def _complaint_deadline(self, rule):
         self.ensure_one()
         days = rule.complaint_deadline_days or 1
@@ -235,7 +229,6 @@ class AftersalesTicket(models.Model):
         vals = self._complaint_vals(callback, manager)
         vals["stage_id"] = callback.rule_id.reopen_stage_id.id
         self.with_context(aftersales_no_callback=True).write(vals)
-        self._mark_red()
         self._callback_notify_manager(callback, manager)
         return self
 
@@ -264,7 +257,6 @@ class AftersalesTicket(models.Model):
             vals["stage_id"] = callback.rule_id.reopen_stage_id.id
         complaint = self.create(vals)
         complaint.write(complaint._complaint_vals(callback, manager))
-        complaint._mark_red()
         complaint._callback_notify_manager(callback, manager)
         self.message_post(
             body=_(

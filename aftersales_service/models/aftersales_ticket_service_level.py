@@ -184,12 +184,15 @@ class AftersalesTicket(models.Model):
         "sla_policy_id.red_on_repeat",
         "sla_policy_id.yellow_on_at_risk",
         "sla_policy_id.yellow_on_other_team",
+        "complaint_state",
     )
     def _compute_traffic_light(self):
         for ticket in self:
             rules = ticket._traffic_light_rules()
             if (
-                (rules["red_on_failed"] and ticket.sla_status == "failed")
+                # an open complaint is always a major matter
+                ticket.complaint_state == "open"
+                or (rules["red_on_failed"] and ticket.sla_status == "failed")
                 or (
                     rules["red_on_vip_critical"]
                     and ticket.is_vip
