@@ -685,19 +685,30 @@ class TestWarrantyExtension(WarrantyCase):
                 "aftersales_extension_travel_coverage": 0.0,
             }
         )
+        # A salesperson sells the extension; an agent decides the charges.
+        salesman = new_test_user(
+            self.env,
+            login="as_salesman",
+            name="Ma Salesman",
+            groups="sales_team.group_sale_salesman",
+        )
         with freeze_time("2026-06-01 10:00:00"):
-            order = self.env["sale.order"].create(
-                {
-                    "partner_id": self.customer.id,
-                    "order_line": [
-                        Command.create(
-                            {
-                                "product_id": service.id,
-                                "aftersales_warranty_lot_id": lot.id,
-                            }
-                        )
-                    ],
-                }
+            order = (
+                self.env["sale.order"]
+                .with_user(salesman)
+                .create(
+                    {
+                        "partner_id": self.customer.id,
+                        "order_line": [
+                            Command.create(
+                                {
+                                    "product_id": service.id,
+                                    "aftersales_warranty_lot_id": lot.id,
+                                }
+                            )
+                        ],
+                    }
+                )
             )
             order.action_confirm()
         self.assertEqual(order.order_line.aftersales_extended_warranty_id, warranty)
@@ -707,7 +718,7 @@ class TestWarrantyExtension(WarrantyCase):
         self.assertEqual(warranty.extension_line_ids, order.order_line)
         # In the extended period, travel is no longer covered.
         with freeze_time("2027-06-01"):
-            ticket = self._create_ticket(lot_id=lot.id)
+            ticket = self._create_ticket(self.env(user=self.user_agent), lot_id=lot.id)
         ticket.action_decide_charges()
         decisions = {c.charge_type: (c.decision, c.reason) for c in ticket.charge_ids}
         self.assertEqual(

@@ -403,7 +403,7 @@ class TestTicketWarranty(WarrantyCase):
         self.term_ac.extend_by_repair_time = True
         ticket = self._ticket("2026-04-01")
         with freeze_time("2026-04-11 10:00:00"):
-            ticket.stage_id = self.stage_solved
+            ticket.with_user(self.user_technician).stage_id = self.stage_solved
         self.assertEqual(self.warranty.repair_days, 10)
         self.assertEqual(self.warranty.end_date, date(2027, 1, 19))
         self.assertIn(ticket.name, self.warranty.message_ids[0].body)
@@ -414,8 +414,9 @@ class TestTicketWarranty(WarrantyCase):
         ticket.charge_ids = [
             Command.create({"charge_type": "parts", "product_id": self.part_remote.id})
         ]
+        # The technician closes the repair.
         with freeze_time("2026-08-03"):
-            ticket.stage_id = self.stage_solved
+            ticket.with_user(self.user_technician).stage_id = self.stage_solved
         repair = self.warranty.component_ids.filtered(lambda c: c.kind == "repair")
         self.assertEqual(repair.ticket_id, ticket)
         self.assertEqual(repair.start_date, date(2026, 8, 3))
