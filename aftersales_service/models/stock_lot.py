@@ -11,24 +11,16 @@ class StockLot(models.Model):
     )
 
     def _compute_aftersales_ticket_count(self):
-        groups = self.env["aftersales.ticket"]._read_group(
-            [("lot_id", "in", self.ids)], ["lot_id"], ["__count"]
-        )
-        counts = {lot.id: count for lot, count in groups}
+        counts = self.env["aftersales.ticket"]._count_by("lot_id", self.ids)
         for lot in self:
             lot.aftersales_ticket_count = counts.get(lot.id, 0)
 
     def action_view_aftersales_tickets(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "aftersales_service.aftersales_ticket_action"
+        return self.env["aftersales.ticket"]._action_view(
+            [("lot_id", "=", self.id)],
+            {"default_lot_id": self.id, "default_product_id": self.product_id.id},
         )
-        action["domain"] = [("lot_id", "=", self.id)]
-        action["context"] = {
-            "default_lot_id": self.id,
-            "default_product_id": self.product_id.id,
-        }
-        return action
 
     aftersales_warranty_count = fields.Integer(
         string="Warranties",
