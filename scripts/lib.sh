@@ -25,7 +25,7 @@ die() { # die EXIT_CODE MESSAGE...
 # ---------------------------------------------------------------- configuration
 CONFIG_VARS=(ODOO_PYTHON ODOO_ADDONS_PATH ODOO_RC PGHOST PGPORT PGUSER PGPASSWORD
     AFTERSALES_DB AFTERSALES_TEST_DB AFTERSALES_HTTP_PORT AFTERSALES_TEST_HTTP_PORT
-    AFTERSALES_CHROME AFTERSALES_ALLOW_BROWSER_SKIP)
+    AFTERSALES_CHROME AFTERSALES_ALLOW_BROWSER_SKIP AFTERSALES_TEST_TEMPLATE_DB)
 
 # aftersales.env (optional, repo root) is read first; variables already set in
 # the environment win over it; then defaults apply.
