@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 from unittest.mock import patch
 
 from freezegun import freeze_time
@@ -476,17 +476,73 @@ class TestPartsConsumption(PartsCase):
         self._consume_with_form(reservation, self.user_stock, [{"qty_consumed": 1}])
         self.assertEqual(reservation.state, "done")
 
-    def test_charging_follows_warranty_decision_when_present(self):
-        reservation = self._reserve(
-            self.user_technician, [(self.part_board, 1)], confirm=False
+    def _warranted_ticket(self, day):
+        """A ticket on a unit delivered on 10 January 2026 with a one-year
+        warranty, its parts repaired under a 90-day repair warranty."""
+        term = self.env["aftersales.warranty.term"].create(
+            {"name": "One year", "duration": 1, "duration_unit": "year"}
         )
-        line = reservation.line_ids
-        if not hasattr(self.ticket, "_warranty_charge_decision"):
-            self.assertTrue(line.customer_pays)
-            return
-        decision = self.ticket._warranty_charge_decision("parts", self.part_board)
-        self.assertEqual(line.customer_pays, decision[0] != "free")
-        self.assertEqual(line.charge_reason, decision[2])
+        warranty = self.env["aftersales.warranty"].create(
+            {
+                "partner_id": self.customer.id,
+                "lot_id": self.lot_ac1.id,
+                "term_id": term.id,
+                "delivery_date": "2026-01-10",
+            }
+        )
+        with freeze_time(day):
+            ticket = self._create_ticket(
+                self.env(user=self.user_agent),
+                lot_id=self.lot_ac1.id,
+                technician_id=self.emp_technician.id,
+            )
+        return ticket, warranty
+
+    def test_charging_follows_the_warranty_decision(self):
+        ticket, __ = self._warranted_ticket("2026-03-01")
+        covered = self._reserve(self.user_technician, [(self.part_board, 1)], ticket)
+        self.assertFalse(covered.line_ids.customer_pays)
+        self.assertEqual(covered.line_ids.covered_percent, 100.0)
+        self.assertEqual(
+            covered.line_ids.charge_reason, "unit warranty until 2027-01-09"
+        )
+        late, __ = self._warranted_ticket("2027-02-01")
+        charged = self._reserve(self.user_technician, [(self.part_board, 1)], late)
+        self.assertTrue(charged.line_ids.customer_pays)
+        self.assertEqual(
+            charged.line_ids.charge_reason, "unit warranty ended 2027-01-09"
+        )
+
+    def test_consumed_parts_get_a_repair_warranty_when_solved(self):
+        ticket, warranty = self._warranted_ticket("2026-08-01")
+        reservation = self._reserve(
+            self.user_technician, [(self.part_board, 2), (self.part_filter, 1)], ticket
+        )
+        board, filter_ = reservation.line_ids
+        # One board used, the filter not: only the board is a replaced part.
+        reservation.with_user(self.user_technician)._consume(
+            {board: {"qty_consumed": 1.0}, filter_: {"qty_consumed": 0.0}}
+        )
+        with freeze_time("2026-08-03"):
+            ticket.with_user(self.user_technician).stage_id = self.stage_solved
+        repair = warranty.component_ids.filtered(lambda c: c.kind == "repair")
+        self.assertEqual(repair.product_id, self.part_board)
+        self.assertEqual(repair.ticket_id, ticket)
+        self.assertEqual(repair.start_date, date(2026, 8, 3))
+        self.assertEqual(repair.end_date, date(2026, 10, 31))
+
+    def test_cancelled_ticket_starts_no_repair_warranty(self):
+        ticket, warranty = self._warranted_ticket("2026-08-01")
+        reservation = self._reserve(
+            self.user_technician, [(self.part_board, 1)], ticket
+        )
+        reservation.with_user(self.user_technician)._consume(
+            {reservation.line_ids: {"qty_consumed": 1.0}}
+        )
+        ticket.with_user(self.user_agent).stage_id = self.env.ref(
+            "aftersales_service.stage_cancelled"
+        )
+        self.assertFalse(warranty.component_ids.filtered(lambda c: c.kind == "repair"))
 
 
 class TestPartsCancel(PartsCase):

@@ -5,7 +5,6 @@ from datetime import date
 
 from freezegun import freeze_time
 
-from odoo import Command
 from odoo.exceptions import AccessError, UserError
 
 from .test_warranty import DELIVERY_DAY, WarrantyCase
@@ -263,40 +262,38 @@ class TestTicketWarranty(WarrantyCase):
 
     def _charges(self, ticket):
         return {
-            (c.charge_type, c.product_id.name or False): (c.decision, c.reason)
-            for c in ticket.charge_ids
+            (c.charge_type, False): (c.decision, c.reason) for c in ticket.charge_ids
         }
 
     def test_charges_follow_the_component_warranties(self):
         ticket = self._ticket("2026-08-01")
-        ticket.write(
+        # Parts are decided per part (for the reservation lines), from the
+        # component that covers it on the ticket's date.
+        decisions = {
+            part.name: ticket._warranty_charge_decision("parts", part)
+            for part in self.part_board | self.part_remote | self.part_filter
+        }
+        self.assertEqual(
+            decisions,
             {
-                "charge_ids": [
-                    Command.create(
-                        {"charge_type": "parts", "product_id": self.part_board.id}
-                    ),
-                    Command.create(
-                        {"charge_type": "parts", "product_id": self.part_remote.id}
-                    ),
-                    Command.create(
-                        {"charge_type": "parts", "product_id": self.part_filter.id}
-                    ),
-                ]
-            }
+                "Control Board": (
+                    "free",
+                    100.0,
+                    "Electrical parts warranty until 2027-07-09",
+                ),
+                "Remote Control": (
+                    "customer",
+                    0.0,
+                    "Remote control warranty ended 2026-07-09",
+                ),
+                "Air Filter": ("free", 100.0, "unit warranty until 2027-01-09"),
+            },
         )
+        # Labour and travel are the ticket's own charging lines.
         ticket.action_decide_charges()
         self.assertEqual(
             self._charges(ticket),
             {
-                ("parts", "Control Board"): (
-                    "free",
-                    "Electrical parts warranty until 2027-07-09",
-                ),
-                ("parts", "Remote Control"): (
-                    "customer",
-                    "Remote control warranty ended 2026-07-09",
-                ),
-                ("parts", "Air Filter"): ("free", "unit warranty until 2027-01-09"),
                 ("labour", False): ("free", "unit warranty until 2027-01-09"),
                 ("travel", False): ("free", "unit warranty until 2027-01-09"),
             },
@@ -407,26 +404,6 @@ class TestTicketWarranty(WarrantyCase):
         self.assertEqual(self.warranty.repair_days, 10)
         self.assertEqual(self.warranty.end_date, date(2027, 1, 19))
         self.assertIn(ticket.name, self.warranty.message_ids[0].body)
-
-    def test_replaced_part_gets_a_repair_warranty(self):
-        # The remote control's own warranty ended on 2026-07-09.
-        ticket = self._ticket("2026-08-01")
-        ticket.charge_ids = [
-            Command.create({"charge_type": "parts", "product_id": self.part_remote.id})
-        ]
-        # The technician closes the repair.
-        with freeze_time("2026-08-03"):
-            ticket.with_user(self.user_technician).stage_id = self.stage_solved
-        repair = self.warranty.component_ids.filtered(lambda c: c.kind == "repair")
-        self.assertEqual(repair.ticket_id, ticket)
-        self.assertEqual(repair.start_date, date(2026, 8, 3))
-        self.assertEqual(repair.end_date, date(2026, 10, 31))
-        # A later failure of the new remote is covered.
-        later = self._ticket("2026-10-01")
-        later.charge_ids = [
-            Command.create({"charge_type": "parts", "product_id": self.part_remote.id})
-        ]
-        self.assertEqual(later.charge_ids.decision, "free")
 
 
 class TestWarrantyViews(WarrantyCase):

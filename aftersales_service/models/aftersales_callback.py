@@ -318,6 +318,15 @@ class AftersalesCallback(models.Model):
         self._ensure_can("can_cancel")
         self.write({"state": "cancelled"})
 
+    def _cancel(self, reason):
+        """Cancel callbacks the system no longer wants made, saying why."""
+        self.write({"state": "cancelled"})
+        for callback in self:
+            callback.message_post(
+                body=self.env._("Cancelled: %(reason)s.", reason=reason),
+                subtype_xmlid="mail.mt_note",
+            )
+
     def action_view_ticket(self):
         self.ensure_one()
         return {
@@ -416,8 +425,7 @@ class AftersalesCallback(models.Model):
         self.ensure_one()
         return (
             self.rule_id.resource_calendar_id
-            or self.ticket_id.team_id.resource_calendar_id
-            or self.company_id.resource_calendar_id
+            or self.ticket_id.team_id._service_calendar(self.company_id)
         )
 
     def _fallback(self):

@@ -220,6 +220,10 @@ class AftersalesCallbackRule(models.Model):
         self.ensure_one()
         if self.stage_ids and ticket.stage_id not in self.stage_ids:
             return False
+        # A case that ended unresolved is rated only by a rule made for its
+        # stage: by default it gets no callback.
+        if ticket.outcome != "solved" and ticket.stage_id not in self.stage_ids:
+            return False
         if self.customer_type == "vip" and not ticket.is_vip:
             return False
         if self.customer_type == "regular" and ticket.is_vip:

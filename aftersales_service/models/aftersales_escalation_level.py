@@ -137,11 +137,9 @@ class AftersalesEscalationLevel(models.Model):
             "regional_manager": "region",
             "head_of_service": "hq",
         }[self.recipient]
-        current = team
-        while current:
-            if current.leader_id and wanted in (None, current.level):
-                return current.leader_id
-            current = current.parent_id
+        leader = team._first_up("leader_id", lambda t: wanted in (None, t.level))
+        if leader:
+            return leader
         if wanted == "hq" or not team:
             hq = self.env["aftersales.team"].search(
                 [("level", "=", "hq"), ("company_id", "=", self.company_id.id)],

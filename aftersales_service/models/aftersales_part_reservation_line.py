@@ -236,12 +236,7 @@ class AftersalesPartReservationLine(models.Model):
     def _compute_charging(self):
         for line in self:
             ticket = line.reservation_id.ticket_id
-            if (
-                ticket
-                and line.product_id
-                and hasattr(ticket, "_warranty_charge_decision")
-            ):
-                # The warranty capability decides when it is installed.
+            if ticket and line.product_id:
                 decision, percent, reason = ticket._warranty_charge_decision(
                     "parts", line.product_id
                 )

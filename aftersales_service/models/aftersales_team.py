@@ -91,6 +91,39 @@ class AftersalesTeam(models.Model):
         precompute=True,
     )
 
+    # Spare parts
+    warehouse_id = fields.Many2one(
+        "stock.warehouse",
+        string="Parts Warehouse",
+        check_company=True,
+        help="Warehouse the team's spare parts are reserved from. Without "
+        "one, the parent team's (or the company's first) warehouse is used.",
+    )
+    service_location_id = fields.Many2one(
+        "stock.location",
+        string="Service Point Location",
+        check_company=True,
+        domain="[('usage', '=', 'internal')]",
+        help="Where reserved parts wait for the team's technicians.",
+    )
+    parts_destination = fields.Selection(
+        [
+            ("point", "Service Point"),
+            ("van", "Technician's Van"),
+        ],
+        string="Deliver Parts To",
+        default="point",
+        required=True,
+        help="Reserved parts go to the technician's van location when set on "
+        "the technician, else to the service point location.",
+    )
+
+    callback_survey_id = fields.Many2one(
+        "survey.survey",
+        help="Survey asked on this team's callbacks (and its sub-teams'); empty "
+        "for the parent team's, then the default satisfaction survey.",
+    )
+
     ticket_count = fields.Integer(compute="_compute_ticket_count")
     open_ticket_count = fields.Integer(compute="_compute_ticket_count")
 
@@ -156,6 +189,50 @@ class AftersalesTeam(models.Model):
                         ],
                     )
                 )
+
+    # ------------------------------------------------------------------
+    # The team tree
+    # ------------------------------------------------------------------
+
+    def _walk_up(self):
+        """The team, then its parent teams up to the headquarters (sudo: a
+        user may work for a point without reading the region above)."""
+        team = self.sudo()[:1]
+        while team:
+            yield team
+            team = team.parent_id
+
+    def _first_up(self, fname, accept=None):
+        """The first non-empty ``fname`` of the team or of a team above it
+        (that ``accept(team)`` allows, when given)."""
+        for team in self._walk_up():
+            if team[fname] and (accept is None or accept(team)):
+                return team[fname]
+        return self.env[self._fields[fname].comodel_name]
+
+    def _aftersales_parts_warehouse(self):
+        """The warehouse of the team or of its nearest ancestor."""
+        return self._first_up("warehouse_id").sudo(False)
+
+    def _get_callback_survey(self):
+        """The survey of the first team up the tree that has one, else the
+        default survey."""
+        return self._first_up("callback_survey_id") or (
+            self.env.ref(
+                "aftersales_service.survey_callback_default", raise_if_not_found=False
+            )
+            or self.env["survey.survey"]
+        )
+
+    def _service_calendar(self, company=None):
+        """Working hours of the team, else of its company (``company`` when
+        the team is empty): the one calendar fallback of the addon."""
+        return (
+            self.sudo().resource_calendar_id
+            or (company or self.company_id or self.env.company)
+            .sudo()
+            .resource_calendar_id
+        )
 
     def action_view_tickets(self):
         self.ensure_one()

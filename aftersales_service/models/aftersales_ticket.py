@@ -15,6 +15,9 @@ PRIORITIES = [
 # What a technician (without agent rights) may change on a ticket assigned to
 # them: the stage, the work log and the appointment. Everything else is the
 # agent's or the manager's.
+# The stage transitions a write can make, in the order they are handled.
+TRANSITIONS = ("resumed", "reopened", "closed", "reclosed", "paused")
+
 TECHNICIAN_WRITABLE_FIELDS = {
     "stage_id",
     "resolution",
@@ -28,11 +31,17 @@ TECHNICIAN_WRITABLE_FIELDS = {
 class AftersalesTicket(models.Model):
     _name = "aftersales.ticket"
     _description = "After-Sales Ticket"
-    _inherit = ["portal.mixin", "mail.thread.cc", "mail.activity.mixin"]
+    _inherit = [
+        "portal.mixin",
+        "mail.thread.cc",
+        "mail.activity.mixin",
+        "aftersales.smart.button.mixin",
+    ]
     _order = "priority desc, id desc"
     _primary_email = "partner_email"
     _check_company_auto = True
     _mailing_enabled = True
+    _aftersales_action = "aftersales_service.aftersales_ticket_action"
 
     def _default_stage_id(self):
         return self.env["aftersales.stage"].search([], limit=1)
@@ -196,6 +205,14 @@ class AftersalesTicket(models.Model):
     )
     is_closed = fields.Boolean(
         related="stage_id.is_closed", store=True, index=True, string="Closed"
+    )
+    outcome = fields.Selection(
+        related="stage_id.outcome",
+        store=True,
+        index=True,
+        string="Outcome",
+        help="Open, solved, or cancelled / not fixed: only solved tickets "
+        "count as repairs, met service levels and first-time fixes.",
     )
     closed_date = fields.Datetime(copy=False, readonly=True)
     team_id = fields.Many2one(
@@ -481,6 +498,8 @@ class AftersalesTicket(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        """The one intake of every channel: defaults and references for the
+        whole batch, then ``_on_created`` for the capabilities."""
         vals_list = [dict(vals) for vals in vals_list]  # never alter the caller's
         default_company = self.env.company
         self._set_batch_defaults(vals_list)
@@ -494,18 +513,161 @@ class AftersalesTicket(models.Model):
                 by_company[company_id].append(vals)
         for company_id, company_vals in by_company.items():
             company = self.env["res.company"].browse(company_id)
-            names = self._next_ticket_names(company, len(company_vals))
+            sequence = self._get_ticket_sequence(company)
+            names = sequence._aftersales_next_batch(len(company_vals))
             for vals, name in zip(company_vals, names, strict=True):
                 vals["name"] = name
+        closing_stages = (
+            self.env["aftersales.stage"]
+            .browse({vals["stage_id"] for vals in vals_list if vals.get("stage_id")})
+            .filtered("is_closed")
+        )
+        now = fields.Datetime.now()
+        for vals in vals_list:
+            if vals.get("stage_id") in closing_stages.ids:
+                vals.setdefault("closed_date", now)
         tickets = super().create(vals_list)
-        closed = tickets.filtered("is_closed")
-        if closed:
-            closed.closed_date = fields.Datetime.now()
+        tickets._on_created()
         return tickets
 
     def write(self, vals):
+        """Work out once for the batch what the write does (a stage
+        transition, changed facts) and call the capabilities' hooks."""
+        self._check_write_vals(vals)
+        if not self:
+            return super().write(vals)
+        new_stage = self.env["aftersales.stage"]
+        if vals.get("stage_id"):
+            new_stage = new_stage.browse(vals["stage_id"])
+            entering = self.filtered(lambda t: t.stage_id.outcome != new_stage.outcome)
+            if new_stage.is_closed and entering:
+                entering._check_can_close(new_stage)
+        previous = self._lifecycle_snapshot()
+        result = super().write(vals)
+        if new_stage:
+            self._lifecycle_transitions(previous)
+        changed = self._lifecycle_changes(previous, exclude={"stage_id"})
+        if changed:
+            fnames = set().union(*changed.values())
+            tickets = self.browse([ticket_id for ticket_id in changed])
+            tickets._on_facts_changed(fnames, previous)
+        return result
+
+    # ------------------------------------------------------------------
+    # Lifecycle: what a write means, and the hooks capabilities extend
+    # ------------------------------------------------------------------
+
+    def _lifecycle_watched_fields(self):
+        """Fields whose change is an event of the case: the stage and the
+        facts capabilities decide from. Capabilities add theirs."""
+        return {
+            "stage_id",
+            "active",
+            "partner_id",
+            "product_id",
+            "lot_id",
+            "sale_order_id",
+            "purchase_date",
+            "priority",
+            "team_id",
+            "channel_id",
+            "company_id",
+            "technician_id",
+        }
+
+    def _lifecycle_snapshot(self):
+        """{ticket id: {field: value}} of the watched fields, before a
+        write."""
+        fnames = self._lifecycle_watched_fields()
+        return {ticket.id: {f: ticket[f] for f in fnames} for ticket in self}
+
+    def _lifecycle_changes(self, previous, exclude=()):
+        """{ticket id: changed watched fields} since ``previous``."""
+        changes = {}
+        for ticket in self:
+            before = previous.get(ticket.id, {})
+            fnames = {
+                fname
+                for fname, value in before.items()
+                if fname not in exclude and ticket[fname] != value
+            }
+            if fnames:
+                changes[ticket.id] = fnames
+        return changes
+
+    def _lifecycle_transitions(self, previous):
+        """Classify the stage moves of the batch and call
+        ``_on_transition`` once per kind, in the order the clocks need:
+        resumed, reopened, closed, reclosed, paused."""
+        now = fields.Datetime.now()
+        kinds = defaultdict(list)
+        for ticket in self:
+            old = previous[ticket.id]["stage_id"]
+            new = ticket.stage_id
+            if old == new:
+                continue
+            if old.pause_sla and not (new.pause_sla and not new.is_closed):
+                kinds["resumed"].append(ticket.id)
+            if old.is_closed and not new.is_closed:
+                kinds["reopened"].append(ticket.id)
+            elif not old.is_closed and new.is_closed:
+                kinds["closed"].append(ticket.id)
+            elif old.is_closed and new.is_closed and old.outcome != new.outcome:
+                kinds["reclosed"].append(ticket.id)
+            if new.pause_sla and not new.is_closed and not old.pause_sla:
+                kinds["paused"].append(ticket.id)
+        # closed_date is the moment the case ended: set when it closes, kept
+        # when only the outcome changes, cleared when it reopens.
+        if kinds["closed"]:
+            super(AftersalesTicket, self.browse(kinds["closed"])).write(
+                {"closed_date": now}
+            )
+        if kinds["reopened"]:
+            super(AftersalesTicket, self.browse(kinds["reopened"])).write(
+                {"closed_date": False}
+            )
+        stages = {
+            ticket_id: values["stage_id"] for ticket_id, values in previous.items()
+        }
+        for kind in TRANSITIONS:
+            if kinds[kind]:
+                self.browse(kinds[kind])._on_transition(kind, stages)
+
+    @api.model
+    def _on_product_facts_changed(self, products):
+        """A product moved to another category (or its category moved): the
+        open tickets of these products decide again."""
+        if not products:
+            return
+        tickets = self.sudo().search(
+            [("product_id", "in", products.ids), ("is_closed", "=", False)]
+        )
+        tickets._on_facts_changed({"product_id"})
+
+    def _on_created(self):
+        """Hook: the tickets were just created (any channel)."""
+
+    def _on_transition(self, kind, previous):
+        """Hook: ``self`` made the stage transition ``kind`` (one of
+        ``TRANSITIONS``); ``previous`` = {ticket id: stage before}."""
+
+    def _on_facts_changed(self, fnames, previous=None):
+        """Hook: watched facts ``fnames`` of ``self`` changed, in a write
+        (``previous`` holds the values before it) or elsewhere (a warranty
+        found later, a customer made VIP: ``previous`` is None)."""
+
+    def _check_can_close(self, stage):
+        """Hook: refuse (``UserError``) to move ``self`` into the closing
+        ``stage`` (or to change their closing outcome to its)."""
+
+    def _technician_writable_fields(self):
+        """Fields a technician without agent rights may write on their
+        tickets. Capabilities add what they let technicians record."""
+        return set(TECHNICIAN_WRITABLE_FIELDS)
+
+    def _check_write_vals(self, vals):
         self._check_priority_vals(vals)
-        if "owner_id" in vals and not self.env.context.get("aftersales_owner_change"):
+        if "owner_id" in vals and not self.env.su:
             if any(ticket.owner_id.id != vals["owner_id"] for ticket in self):
                 raise UserError(
                     _(
@@ -515,14 +677,10 @@ class AftersalesTicket(models.Model):
                     )
                 )
         self._check_technician_write(vals)
-        if "stage_id" in vals:
-            stage = self.env["aftersales.stage"].browse(vals["stage_id"])
-            vals["closed_date"] = fields.Datetime.now() if stage.is_closed else False
-        return super().write(vals)
 
     def _check_technician_write(self, vals):
-        """Technicians without agent rights only change the stage, the work
-        log and the appointment of their tickets."""
+        """Technicians without agent rights only change what
+        ``_technician_writable_fields`` lists on their tickets."""
         user = self.env.user
         if (
             self.env.su
@@ -530,7 +688,7 @@ class AftersalesTicket(models.Model):
             or user.has_group("aftersales_service.group_aftersales_user_own")
         ):
             return
-        forbidden = set(vals) - TECHNICIAN_WRITABLE_FIELDS
+        forbidden = set(vals) - self._technician_writable_fields()
         if forbidden:
             labels = ", ".join(
                 sorted(
@@ -572,19 +730,6 @@ class AftersalesTicket(models.Model):
                 vals["channel_id"] = channels[company_id].id
 
     @api.model
-    def _next_ticket_names(self, company, count):
-        """Reserve ``count`` references from the company's sequence in one
-        query."""
-        sequence = self._get_ticket_sequence(company)
-        if sequence.implementation == "standard" and not sequence.use_date_range:
-            self.env.cr.execute(
-                "SELECT nextval(%s) FROM generate_series(1, %s)",
-                [f"ir_sequence_{sequence.id:03d}", count],
-            )
-            return [sequence.get_next_char(row[0]) for row in self.env.cr.fetchall()]
-        return [sequence._next() for __ in range(count)]
-
-    @api.model
     def _get_ticket_sequence(self, company):
         IrSequence = self.env["ir.sequence"].sudo()
         sequence = IrSequence.search(
@@ -617,29 +762,6 @@ class AftersalesTicket(models.Model):
     # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
-
-    @api.model
-    def _count_by(self, fname, ids):
-        """Number of tickets per value of ``fname`` for ``ids``, in one
-        aggregate query: {id: count}. Smart buttons use it."""
-        if not ids:
-            return {}
-        return {
-            record.id: count
-            for record, count in self._read_group(
-                [(fname, "in", ids)], [fname], ["__count"]
-            )
-        }
-
-    @api.model
-    def _action_view(self, domain, context=None):
-        """The ticket action restricted to ``domain``."""
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "aftersales_service.aftersales_ticket_action"
-        )
-        action["domain"] = domain
-        action["context"] = context or {}
-        return action
 
     def action_change_owner(self):
         return {
@@ -710,7 +832,7 @@ class AftersalesTicket(models.Model):
         # Rights were checked above; the previous owner may no longer see the
         # ticket once it is handed over, so the write and its tracking run as
         # superuser (the author stays the current user).
-        self.sudo().with_context(aftersales_owner_change=True).owner_id = new_owner
+        self.sudo().owner_id = new_owner
 
     def _transfer_to_team(self, team, reason, technician=None):
         if not (reason or "").strip():

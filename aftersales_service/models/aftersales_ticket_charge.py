@@ -1,7 +1,8 @@
 from odoo import api, fields, models
 
+# Parts are charged on the consumed reservation lines (one decision per
+# part); the ticket's charging lines hold what is not a part.
 CHARGE_TYPES = [
-    ("parts", "Parts"),
     ("labour", "Labour"),
     ("travel", "Travel"),
 ]
@@ -28,13 +29,7 @@ class AftersalesTicketCharge(models.Model):
     company_id = fields.Many2one(related="ticket_id.company_id", store=True)
     sequence = fields.Integer(default=10)
     charge_type = fields.Selection(
-        CHARGE_TYPES, string="Type", required=True, default="parts"
-    )
-    product_id = fields.Many2one(
-        "product.product",
-        string="Spare Part",
-        check_company=True,
-        help="The part used; its component warranty decides the charge.",
+        CHARGE_TYPES, string="Type", required=True, default="labour"
     )
     name = fields.Char(string="Description")
     decision = fields.Selection(
@@ -61,7 +56,6 @@ class AftersalesTicketCharge(models.Model):
 
     @api.depends(
         "charge_type",
-        "product_id",
         "ticket_id.warranty_id",
         "ticket_id.warranty_date",
         "ticket_id.warranty_exclusion_id",
@@ -72,7 +66,7 @@ class AftersalesTicketCharge(models.Model):
     def _compute_decision(self):
         for line in self:
             decision, percent, reason = line.ticket_id._warranty_charge_decision(
-                line.charge_type, line.product_id
+                line.charge_type, line.env["product.product"]
             )
             line.decision = decision
             line.covered_percent = percent

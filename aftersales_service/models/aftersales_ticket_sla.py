@@ -14,10 +14,18 @@ SLA_STATUSES = [
     ("failed", "Failed"),
     ("late", "Met Late"),
     ("met", "Met"),
+    ("cancelled", "Cancelled"),
 ]
 
 # Worst first: the ticket shows the worst status of its lines.
-STATUS_SEVERITY = {"failed": 5, "late": 4, "at_risk": 3, "on_time": 2, "met": 1}
+STATUS_SEVERITY = {
+    "failed": 5,
+    "late": 4,
+    "at_risk": 3,
+    "on_time": 2,
+    "met": 1,
+    "cancelled": 0,
+}
 
 
 class AftersalesTicketSla(models.Model):
@@ -161,7 +169,9 @@ class AftersalesTicketSla(models.Model):
 
     def _replan(self):
         """Recompute deadlines of the open lines, batch-wise."""
-        lines = self.filtered(lambda line: not line.reached_date)
+        lines = self.filtered(
+            lambda line: not line.reached_date and line.status != "cancelled"
+        )
         requests = []
         for line in lines:
             requests += self._planned_dates(
@@ -208,6 +218,8 @@ class AftersalesTicketSla(models.Model):
         if vals.get("reached_date"):
             status = "met" if vals["reached_date"] <= deadline else "late"
             return {"status": status, "next_check": False}
+        if vals.get("status") == "cancelled":
+            return {"status": "cancelled", "next_check": False}
         if vals.get("pause_start"):
             return {"status": vals.get("status") or "on_time", "next_check": False}
         if now >= deadline:
@@ -283,12 +295,34 @@ class AftersalesTicketSla(models.Model):
                 )
             line.reached_date = when
             line.elapsed_hours = max(elapsed[key] - line.paused_hours, 0.0)
+            if line.status == "cancelled":
+                line.status = "on_time"  # decided again below: met or late
         lines._refresh_status(when)
+        lines.ticket_id._sla_close_activities()
 
     def _reopen(self, when):
-        lines = self.filtered("reached_date")
-        lines.write({"reached_date": False, "elapsed_hours": 0.0})
+        """Run the lines again (a reopened ticket): reached or cancelled
+        targets count on from their start, pauses kept."""
+        lines = self.filtered(
+            lambda line: line.reached_date or line.status == "cancelled"
+        )
+        lines.write({"reached_date": False, "elapsed_hours": 0.0, "status": "on_time"})
         lines._replan()
+
+    def _cancel(self):
+        """The case ended without being resolved: the targets are neither
+        met nor failed, and nobody is chased for them any more."""
+        lines = self.filtered(lambda line: line.status != "cancelled")
+        lines.write(
+            {
+                "status": "cancelled",
+                "reached_date": False,
+                "elapsed_hours": 0.0,
+                "pause_start": False,
+                "next_check": False,
+            }
+        )
+        lines.ticket_id._sla_close_activities()
 
     # ------------------------------------------------------------------
     # Scheduled job
@@ -364,7 +398,7 @@ class AftersalesTicketSla(models.Model):
         users = ticket.owner_id | ticket.technician_user_id
         for user in users:
             ticket.activity_schedule(
-                "mail.mail_activity_data_todo",
+                "aftersales_service.mail_activity_type_sla",
                 date_deadline=fields.Date.to_date(self.deadline),
                 summary=_(
                     "At risk: %(target)s due %(deadline)s",
@@ -403,7 +437,7 @@ class AftersalesTicketSla(models.Model):
             if recipient:
                 # notified by the message above: no second e-mail
                 ticket.with_context(mail_activity_quick_update=True).activity_schedule(
-                    "mail.mail_activity_data_todo",
+                    "aftersales_service.mail_activity_type_sla",
                     date_deadline=fields.Date.to_date(now),
                     summary=_(
                         "Escalated: %(target)s failed", target=self._target_label()

@@ -20,8 +20,14 @@ WARRANTY_STATUSES = [
 class AftersalesWarranty(models.Model):
     _name = "aftersales.warranty"
     _description = "Warranty"
-    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
+    _inherit = [
+        "portal.mixin",
+        "mail.thread",
+        "mail.activity.mixin",
+        "aftersales.smart.button.mixin",
+    ]
     _order = "start_date desc, id desc"
+    _aftersales_action = "aftersales_service.aftersales_warranty_action"
     _check_company_auto = True
 
     # Identification
@@ -355,6 +361,8 @@ class AftersalesWarranty(models.Model):
             "repair_days",
         } & set(vals):
             self._update_state()
+        if {"state", "lot_id", "end_date", "extension_end_date"} & set(vals):
+            self._recompute_ticket_warranty()
         return res
 
     @api.ondelete(at_uninstall=False)
@@ -438,19 +446,15 @@ class AftersalesWarranty(models.Model):
                 warranty.state = state
 
     def _recompute_ticket_warranty(self):
-        """Tickets already open on these serials (e.g. an old unit registered
-        by hand after the customer called) now find their warranty."""
-        Ticket = self.env["aftersales.ticket"].sudo()
-        tickets = Ticket.search([("lot_id", "in", self.lot_id.ids)])
-        for fname in (
-            "warranty_id",
-            "warranty_status",
-            "warranty_remaining_days",
-            "warranty_end_date",
-            "warranty_status_reason",
-        ):
-            if tickets:
-                self.env.add_to_compute(Ticket._fields[fname], tickets)
+        """Open tickets on these serials (e.g. an old unit registered by hand
+        after the customer called, or a warranty voided) decide again."""
+        tickets = (
+            self.env["aftersales.ticket"]
+            .sudo()
+            .search([("lot_id", "in", self.lot_id.ids), ("is_closed", "=", False)])
+        )
+        if tickets:
+            tickets._on_facts_changed({"warranty_id"})
 
     @api.model
     def _cron_update_state(self):
@@ -483,13 +487,7 @@ class AftersalesWarranty(models.Model):
         )
         if not sequence:
             return [_("New")] * count
-        if sequence.implementation == "standard" and not sequence.use_date_range:
-            self.env.cr.execute(
-                "SELECT nextval(%s) FROM generate_series(1, %s)",
-                [f"ir_sequence_{sequence.id:03d}", count],
-            )
-            return [sequence.get_next_char(row[0]) for row in self.env.cr.fetchall()]
-        return [sequence._next() for __ in range(count)]
+        return sequence._aftersales_next_batch(count)
 
     def _status_at(self, date):
         """Warranty status of this unit on ``date``:

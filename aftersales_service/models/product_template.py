@@ -31,3 +31,11 @@ class ProductTemplate(models.Model):
         default=100.0,
         help="Share of the travel the extended period covers.",
     )
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "categ_id" in vals:
+            self.env["aftersales.ticket"]._on_product_facts_changed(
+                self.product_variant_ids
+            )
+        return res

@@ -45,12 +45,9 @@ class ResPartner(models.Model):
     )
 
     def _compute_aftersales_warranty_count(self):
-        groups = self.env["aftersales.warranty"]._read_group(
-            [("commercial_partner_id", "in", self.commercial_partner_id.ids)],
-            ["commercial_partner_id"],
-            ["__count"],
+        counts = self.env["aftersales.warranty"]._count_by(
+            "commercial_partner_id", self.commercial_partner_id.ids
         )
-        counts = {partner.id: count for partner, count in groups}
         for partner in self:
             partner.aftersales_warranty_count = counts.get(
                 partner.commercial_partner_id.id, 0
@@ -58,11 +55,24 @@ class ResPartner(models.Model):
 
     def action_view_aftersales_warranties(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "aftersales_service.aftersales_warranty_action"
+        return self.env["aftersales.warranty"]._action_view(
+            [("commercial_partner_id", "=", self.commercial_partner_id.id)],
+            {"default_partner_id": self.id},
         )
-        action["domain"] = [
-            ("commercial_partner_id", "=", self.commercial_partner_id.id)
-        ]
-        action["context"] = {"default_partner_id": self.id}
-        return action
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "aftersales_vip" in vals:
+            # the VIP lane is decided per ticket: open tickets decide again
+            tickets = (
+                self.env["aftersales.ticket"]
+                .sudo()
+                .search(
+                    [
+                        ("commercial_partner_id", "in", self.commercial_partner_id.ids),
+                        ("is_closed", "=", False),
+                    ]
+                )
+            )
+            tickets._on_facts_changed({"is_vip"})
+        return res

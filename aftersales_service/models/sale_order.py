@@ -32,21 +32,15 @@ class SaleOrder(models.Model):
     )
 
     def _compute_aftersales_warranty_count(self):
-        groups = self.env["aftersales.warranty"]._read_group(
-            [("sale_order_id", "in", self.ids)], ["sale_order_id"], ["__count"]
-        )
-        counts = {order.id: count for order, count in groups}
+        counts = self.env["aftersales.warranty"]._count_by("sale_order_id", self.ids)
         for order in self:
             order.aftersales_warranty_count = counts.get(order.id, 0)
 
     def action_view_aftersales_warranties(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "aftersales_service.aftersales_warranty_action"
+        return self.env["aftersales.warranty"]._action_view(
+            [("sale_order_id", "=", self.id)], {"default_sale_order_id": self.id}
         )
-        action["domain"] = [("sale_order_id", "=", self.id)]
-        action["context"] = {"default_sale_order_id": self.id}
-        return action
 
     def _action_confirm(self):
         res = super()._action_confirm()

@@ -29,21 +29,13 @@ class StockLot(models.Model):
     )
 
     def _compute_aftersales_warranty_count(self):
-        groups = self.env["aftersales.warranty"]._read_group(
-            [("lot_id", "in", self.ids)], ["lot_id"], ["__count"]
-        )
-        counts = {lot.id: count for lot, count in groups}
+        counts = self.env["aftersales.warranty"]._count_by("lot_id", self.ids)
         for lot in self:
             lot.aftersales_warranty_count = counts.get(lot.id, 0)
 
     def action_view_aftersales_warranties(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "aftersales_service.aftersales_warranty_action"
+        return self.env["aftersales.warranty"]._action_view(
+            [("lot_id", "=", self.id)],
+            {"default_lot_id": self.id, "default_product_id": self.product_id.id},
         )
-        action["domain"] = [("lot_id", "=", self.id)]
-        action["context"] = {
-            "default_lot_id": self.id,
-            "default_product_id": self.product_id.id,
-        }
-        return action

@@ -6,27 +6,22 @@ from odoo.exceptions import UserError
 from .aftersales_sla_policy import COMPLEXITIES
 from .aftersales_ticket_sla import SLA_STATUSES, STATUS_SEVERITY
 
-# Fields a policy matches on, or that decide a target's hours or calendar:
-# writing one of them re-plans the open service-level lines.
-SLA_RELEVANT_FIELDS = {
-    "priority",
+# Watched facts that decide the policy, a target's hours or its calendar:
+# when one changes, the open service-level lines are re-planned.
+SLA_FACTS = {
+    "sla_policy_id",
     "complexity",
     "team_id",
-    "channel_id",
+    "priority",
     "partner_id",
     "product_id",
-    "company_id",
     "lot_id",
-    "sale_order_id",
-    "purchase_date",
-    "warranty_state",
-    "warranty_status",
+    "company_id",
+    "channel_id",
     "warranty_id",
+    "warranty_status",
+    "is_vip",
 }
-
-# The warranty capability may name the ticket's status either way; the
-# policy matches on whichever exists (and on "unknown" when none does).
-WARRANTY_FIELDS = ("warranty_state", "warranty_status")
 
 TRAFFIC_LIGHTS = [
     ("green", "Green"),
@@ -86,15 +81,6 @@ class AftersalesTicket(models.Model):
         "repeat failure; the manager is notified at once.",
     )
     traffic_light_color = fields.Integer(compute="_compute_traffic_light_color")
-    received_date = fields.Datetime(
-        string="Received On",
-        required=True,
-        index=True,
-        copy=False,
-        default=fields.Datetime.now,
-        help="When the customer's request came in: the service-level clocks "
-        "start here and batch failures are counted from it.",
-    )
     incident_ids = fields.Many2many(
         "aftersales.incident",
         "aftersales_incident_ticket_rel",
@@ -108,31 +94,12 @@ class AftersalesTicket(models.Model):
     # Computes
     # ------------------------------------------------------------------
 
-    def _sla_policy_depends(self):
-        depends = [
-            "priority",
-            "is_vip",
-            "product_id.categ_id",
-            "team_id",
-            "channel_id",
-            "company_id",
-        ]
-        warranty_field = self._sla_warranty_field()
-        if warranty_field:
-            depends.append(warranty_field)
-        return depends
-
-    def _sla_warranty_field(self):
-        return next((f for f in WARRANTY_FIELDS if f in self._fields), None)
-
     def _sla_policy_facts(self):
         self.ensure_one()
-        warranty = "unknown"
-        warranty_field = self._sla_warranty_field()
-        if warranty_field:
-            # "partly in warranty" is in warranty for the covered parts
-            value = self[warranty_field] or "unknown"
-            warranty = "in" if value == "partly" else value
+        # "partly in warranty" is in warranty for the covered parts
+        warranty = self.warranty_status or "unknown"
+        if warranty == "partly":
+            warranty = "in"
         return {
             "company_id": (self.company_id or self.env.company).id,
             "priority": self.priority,
@@ -143,7 +110,15 @@ class AftersalesTicket(models.Model):
             "categ_path": self.product_id.categ_id.parent_path,
         }
 
-    @api.depends(lambda self: self._sla_policy_depends())
+    @api.depends(
+        "priority",
+        "is_vip",
+        "product_id.categ_id",
+        "team_id",
+        "channel_id",
+        "company_id",
+        "warranty_status",
+    )
     def _compute_sla_policy_id(self):
         policies = (
             self.env["aftersales.sla.policy"]
@@ -238,32 +213,61 @@ class AftersalesTicket(models.Model):
         return not any(path.startswith(team.parent_path) for team in owner_teams)
 
     # ------------------------------------------------------------------
-    # CRUD
+    # Lifecycle hooks
     # ------------------------------------------------------------------
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        tickets = super().create(vals_list)
-        tickets._sla_create_lines()
-        tickets._traffic_light_notify({})
-        self.env["aftersales.incident"].sudo()._register_tickets(tickets)
-        return tickets
+    def _lifecycle_watched_fields(self):
+        return super()._lifecycle_watched_fields() | {
+            "complexity",
+            "sla_policy_id",
+            "traffic_light",
+        }
 
-    def write(self, vals):
-        stage_before = {}
-        if "stage_id" in vals:
-            stage_before = {
-                ticket.id: (ticket.stage_id.pause_sla, ticket.is_closed)
-                for ticket in self
+    def _on_created(self):
+        super()._on_created()
+        self._sla_create_lines()
+        self._traffic_light_notify({})
+        self.env["aftersales.incident"].sudo()._register_tickets(self)
+
+    def _on_transition(self, kind, previous):
+        super()._on_transition(kind, previous)
+        lines = self.sla_ids.sudo()
+        now = fields.Datetime.now()
+        if kind == "resumed":
+            lines._resume(now)
+        elif kind == "reopened":
+            lines.filtered(
+                lambda line: (
+                    line.target_type == "resolution" or line.status == "cancelled"
+                )
+            )._reopen(now)
+        elif kind == "closed":
+            solved = self.filtered(lambda t: t.outcome == "solved")
+            solved.sla_ids.sudo()._reach(now)
+            (self - solved).sla_ids.sudo()._cancel()
+        elif kind == "reclosed":
+            self._sla_on_outcome_change()
+        if kind in ("closed", "reclosed"):
+            self._sla_close_activities()
+        elif kind == "paused":
+            lines._pause(now)
+
+    def _on_facts_changed(self, fnames, previous=None):
+        if previous is None:
+            colours = self._traffic_light_snapshot()
+        else:
+            colours = {
+                ticket_id: values.get("traffic_light")
+                for ticket_id, values in previous.items()
             }
-        colours = self._traffic_light_snapshot()
-        result = super().write(vals)
-        if stage_before:
-            self._sla_on_stage_change(stage_before)
-        if SLA_RELEVANT_FIELDS & set(vals):
-            self._sla_sync()
+        super()._on_facts_changed(fnames, previous)
+        if previous is None and SLA_FACTS & set(fnames):
+            # changed elsewhere (a category moved, a warranty voided): the
+            # policy may depend on facts its stored compute does not watch
+            self.env.add_to_compute(self._fields["sla_policy_id"], self)
+        if SLA_FACTS & set(fnames):
+            self.filtered(lambda t: not t.is_closed)._sla_sync()
         self._traffic_light_notify(colours)
-        return result
 
     # ------------------------------------------------------------------
     # Service-level lines
@@ -273,10 +277,8 @@ class AftersalesTicket(models.Model):
         self.ensure_one()
         if not policy or policy.time_basis == "calendar":
             return self.env["resource.calendar"]
-        return (
-            policy.resource_calendar_id
-            or self.team_id.resource_calendar_id
-            or self.company_id.resource_calendar_id
+        return policy.resource_calendar_id or self.team_id._service_calendar(
+            self.company_id
         )
 
     def _sla_targets(self):
@@ -348,8 +350,8 @@ class AftersalesTicket(models.Model):
             create_vals.append(vals)
         lines = Line.create(create_vals)
         closed = lines.filtered(lambda line: line.ticket_id.is_closed)
-        if closed:
-            closed._reach(now)
+        closed.filtered(lambda line: line.ticket_id.outcome == "solved")._reach(now)
+        closed.filtered(lambda line: line.ticket_id.outcome != "solved")._cancel()
         return lines
 
     def _sla_sync(self):
@@ -388,27 +390,25 @@ class AftersalesTicket(models.Model):
         to_replan._replan()
         missing._sla_create_lines()
 
-    def _sla_on_stage_change(self, before):
-        now = fields.Datetime.now()
-        lines = self.env["aftersales.ticket.sla"].sudo()
-        resume, pause, reach, reopen = lines, lines, lines, lines
+    def _sla_on_outcome_change(self):
+        """Solved -> cancelled: what the closing reached is cancelled (the
+        case was not resolved); targets met by real events before (an answer,
+        an arrival) stay met. Cancelled -> solved: the cancelled targets are
+        reached when the case ended."""
         for ticket in self:
-            was_paused, was_closed = before[ticket.id]
-            ticket_lines = ticket.sla_ids.sudo()
-            if was_paused and not ticket.stage_id.pause_sla:
-                resume |= ticket_lines
-            if ticket.is_closed and not was_closed:
-                reach |= ticket_lines
-            elif was_closed and not ticket.is_closed:
-                reopen |= ticket_lines.filtered(
-                    lambda line: line.target_type == "resolution"
+            lines = ticket.sla_ids.sudo()
+            if ticket.outcome == "cancelled":
+                lines.filtered(
+                    lambda line, t=ticket: (
+                        line.target_type == "resolution"
+                        or not line.reached_date
+                        or (t.closed_date and line.reached_date >= t.closed_date)
+                    )
+                )._cancel()
+            else:
+                lines.filtered(lambda line: line.status == "cancelled")._reach(
+                    ticket.closed_date or fields.Datetime.now()
                 )
-            if ticket.stage_id.pause_sla and not was_paused and not ticket.is_closed:
-                pause |= ticket_lines
-        resume._resume(now)
-        reopen._reopen(now)
-        reach._reach(now)
-        pause._pause(now)
 
     def _sla_reach_targets(self, target_types, when=None):
         when = when or fields.Datetime.now()
@@ -508,7 +508,7 @@ class AftersalesTicket(models.Model):
             }
         )
         today = fields.Date.context_today(self)
-        todo = self.env.ref("mail.mail_activity_data_todo")
+        todo = self.env.ref("aftersales_service.mail_activity_type_sla")
         model_id = self.env["ir.model"]._get_id(self._name)
         summary = _("Red ticket: take it in hand")
         activity_vals = []
@@ -540,11 +540,28 @@ class AftersalesTicket(models.Model):
                 mail_activity_quick_update=True
             ).create(activity_vals)
 
+    def _sla_close_activities(self):
+        """Service-level activities (at risk, escalated, red) are done once
+        nothing is at stake any more: the ticket is closed, or none of its
+        targets is at risk or failed."""
+        activity_type = self.env.ref("aftersales_service.mail_activity_type_sla")
+        settled = self.sudo().filtered(
+            lambda t: (
+                t.is_closed
+                or not any(
+                    line.status in ("at_risk", "failed") and not line.reached_date
+                    for line in t.sla_ids
+                )
+            )
+        )
+        activities = settled.activity_ids.filtered(
+            lambda a: a.activity_type_id == activity_type
+        )
+        if activities:
+            activities.action_feedback(
+                feedback=self.env._("Settled: the service level is no longer at stake.")
+            )
+
     def _traffic_light_manager(self):
         self.ensure_one()
-        team = self.team_id.sudo()
-        while team:
-            if team.leader_id:
-                return team.leader_id
-            team = team.parent_id
-        return self.env["res.users"]
+        return self.team_id._first_up("leader_id")

@@ -129,6 +129,14 @@ class AftersalesTicket(models.Model):
         copy=False,
     )
     replacement_approved_by_id = fields.Many2one("res.users", readonly=True, copy=False)
+    warranty_extended_days = fields.Integer(
+        string="Warranty Days Added",
+        readonly=True,
+        copy=False,
+        help="Days this repair added to the unit's warranty (the term extends "
+        "the warranty by the time in repair); taken back if the ticket is "
+        "cancelled.",
+    )
     can_propose_replacement = fields.Boolean(compute="_compute_can_replacement")
     can_approve_replacement = fields.Boolean(compute="_compute_can_replacement")
 
@@ -257,28 +265,49 @@ class AftersalesTicket(models.Model):
     # CRUD
     # ------------------------------------------------------------------
 
-    def write(self, vals):
-        if "stage_id" in vals:
-            stage = self.env["aftersales.stage"].browse(vals["stage_id"])
-            if stage.is_closed:
-                self._ensure_repair_allowed()
-        changed = self.browse()
-        if vals.get("warranty_exclusion_id"):
-            changed = self.filtered(
-                lambda t: t.warranty_exclusion_id.id != vals["warranty_exclusion_id"]
-            )
-        res = super().write(vals)
-        changed._notify_warranty_exclusion()
-        if "stage_id" in vals:
-            closed = self.filtered("is_closed")
-            closed._create_repair_warranties()
-            closed._extend_warranty_by_repair_time()
-        return res
+    def _lifecycle_watched_fields(self):
+        return super()._lifecycle_watched_fields() | {
+            "warranty_id",
+            "warranty_status",
+            "warranty_exclusion_id",
+        }
 
-    def _check_technician_write(self, vals):
-        return super()._check_technician_write(
-            {k: v for k, v in vals.items() if k not in WARRANTY_TECHNICIAN_FIELDS}
-        )
+    def _on_facts_changed(self, fnames, previous=None):
+        if previous is None and "warranty_id" in fnames:
+            # a warranty registered, changed or voided elsewhere: decide again
+            # before the other capabilities read the ticket's warranty
+            self.env.add_to_compute(self._fields["warranty_id"], self)
+            self.env.add_to_compute(self._fields["warranty_status"], self)
+            fnames = set(fnames) | {"warranty_status"}
+        super()._on_facts_changed(fnames, previous)
+        if previous is not None and "warranty_exclusion_id" in fnames:
+            self.filtered(
+                lambda t: (
+                    t.warranty_exclusion_id
+                    and previous[t.id]["warranty_exclusion_id"]
+                    != t.warranty_exclusion_id
+                )
+            )._notify_warranty_exclusion()
+
+    def _check_can_close(self, stage):
+        super()._check_can_close(stage)
+        if stage.outcome == "solved":
+            self._ensure_repair_allowed()
+
+    def _on_transition(self, kind, previous):
+        """Only a solved ticket is a repair: it starts the warranty of the
+        parts it consumed and may extend the unit's warranty. Cancelling a
+        solved ticket takes the extension back."""
+        super()._on_transition(kind, previous)
+        if kind not in ("closed", "reclosed"):
+            return
+        solved = self.filtered(lambda t: t.outcome == "solved")
+        solved._create_repair_warranties()
+        solved._extend_warranty_by_repair_time()
+        (self - solved)._revert_warranty_extension()
+
+    def _technician_writable_fields(self):
+        return super()._technician_writable_fields() | WARRANTY_TECHNICIAN_FIELDS
 
     # ------------------------------------------------------------------
     # Actions
@@ -365,7 +394,7 @@ class AftersalesTicket(models.Model):
                 [
                     ("lot_id", "in", tickets.lot_id.ids),
                     ("fault_code", "in", list(set(tickets.mapped("fault_code")))),
-                    ("is_closed", "=", True),
+                    ("outcome", "=", "solved"),
                     ("replacement_state", "!=", "approved"),
                 ],
                 ["lot_id", "fault_code"],
@@ -517,38 +546,42 @@ class AftersalesTicket(models.Model):
             )
 
     def _create_repair_warranties(self):
-        """Parts replaced under closed tickets get their own warranty from the
-        repair date (the term's repair warranty days)."""
-        tickets = self.filtered(
-            lambda t: (
-                t.warranty_id
-                and any(c.charge_type == "parts" and c.product_id for c in t.charge_ids)
+        """Parts consumed under solved tickets get their own warranty from the
+        repair date (the term's repair warranty days): the consumed
+        reservation lines are the one record of what was replaced."""
+        lines = (
+            self.env["aftersales.part.reservation.line"]
+            .sudo()
+            .search(
+                [
+                    ("reservation_id.ticket_id", "in", self.ids),
+                    ("qty_consumed", ">", 0),
+                ]
             )
         )
-        if not tickets:
+        if not lines:
             return
         Component = self.env["aftersales.warranty.component"].sudo()
         today = fields.Date.context_today(self)
-        done = Component.search([("ticket_id", "in", tickets.ids)]).mapped(
-            lambda c: (c.ticket_id.id, c.product_id.id)
+        done = set(
+            Component.search([("ticket_id", "in", self.ids)]).mapped(
+                lambda c: (c.ticket_id.id, c.product_id.id)
+            )
         )
         vals_list = []
-        for ticket in tickets:
+        for line in lines:
+            ticket = line.reservation_id.ticket_id
             warranty = ticket.sudo().warranty_id
             days = warranty.term_id.repair_warranty_days
-            if not warranty or warranty.state == "void" or days <= 0:
+            key = (ticket.id, line.product_id.id)
+            if not warranty or warranty.state == "void" or days <= 0 or key in done:
                 continue
-            for line in ticket.charge_ids.filtered(
-                lambda c: c.charge_type == "parts" and c.product_id
-            ):
-                if (ticket.id, line.product_id.id) in done:
-                    continue
-                done.append((ticket.id, line.product_id.id))
-                vals_list.append(
-                    Component._prepare_repair_vals(
-                        warranty, ticket, line.product_id, days, today
-                    )
+            done.add(key)
+            vals_list.append(
+                Component._prepare_repair_vals(
+                    warranty, ticket, line.product_id, days, today
                 )
+            )
         Component.create(vals_list)
 
     def _extend_warranty_by_repair_time(self):
@@ -562,18 +595,39 @@ class AftersalesTicket(models.Model):
                 or ticket.warranty_status not in ("in", "partly")
                 or not ticket.warranty_date
                 or not ticket.closed_date
+                or ticket.warranty_extended_days
             ):
                 continue
             days = (ticket.closed_date.date() - ticket.warranty_date).days
             if days <= 0:
                 continue
             warranty.repair_days += days
+            ticket.warranty_extended_days = days
             warranty.message_post(
                 body=_(
                     "%(days)s days in repair under ticket %(ticket)s: the warranty "
                     "now ends on %(end)s.",
                     days=days,
                     ticket=ticket.name,
+                    end=warranty.end_date,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+
+    def _revert_warranty_extension(self):
+        """A ticket that turns out not to be a repair gives back the days it
+        added to the warranty."""
+        for ticket in self.sudo().filtered("warranty_extended_days"):
+            warranty = ticket.warranty_id
+            days = ticket.warranty_extended_days
+            warranty.repair_days = max(warranty.repair_days - days, 0)
+            ticket.warranty_extended_days = 0
+            warranty.message_post(
+                body=_(
+                    "Ticket %(ticket)s was not a repair after all: the %(days)s "
+                    "days it added are taken back; the warranty ends on %(end)s.",
+                    ticket=ticket.name,
+                    days=days,
                     end=warranty.end_date,
                 ),
                 subtype_xmlid="mail.mt_note",

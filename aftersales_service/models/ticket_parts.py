@@ -79,20 +79,24 @@ class AftersalesTicket(models.Model):
         domain = [("part_reservation_ids.has_shortage", "=", True)]
         return domain if positive else ["!", *domain]
 
-    def write(self, vals):
-        res = super().write(vals)
-        closing = (
-            "stage_id" in vals
-            and self.env["aftersales.stage"].browse(vals["stage_id"]).is_closed
-        )
-        if closing or vals.get("active") is False:
-            self._release_part_reservations()
-        return res
+    # ------------------------------------------------------------------
+    # Lifecycle hooks
+    # ------------------------------------------------------------------
 
-    def _check_technician_write(self, vals):
-        return super()._check_technician_write(
-            {k: v for k, v in vals.items() if k not in PARTS_TECHNICIAN_FIELDS}
-        )
+    def _on_transition(self, kind, previous):
+        """A ticket that closes (solved or cancelled) gives back the parts it
+        did not consume."""
+        super()._on_transition(kind, previous)
+        if kind in ("closed", "reclosed"):
+            self._release_part_reservations()
+
+    def _on_facts_changed(self, fnames, previous=None):
+        super()._on_facts_changed(fnames, previous)
+        if "active" in fnames:
+            self.filtered(lambda t: not t.active)._release_part_reservations()
+
+    def _technician_writable_fields(self):
+        return super()._technician_writable_fields() | PARTS_TECHNICIAN_FIELDS
 
     def _release_part_reservations(self):
         """A ticket closed or cancelled without consuming its parts gives

@@ -82,28 +82,29 @@ class AftersalesTicket(models.Model):
                 ticket.complaint_state = "closed" if closed else "open"
 
     # ------------------------------------------------------------------
-    # CRUD
+    # Lifecycle hooks
     # ------------------------------------------------------------------
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        tickets = super().create(vals_list)
-        closed = tickets.filtered("is_closed")
-        if closed and not self.env.context.get("aftersales_no_callback"):
-            closed.sudo()._callback_schedule()
-        return tickets
+    def _on_created(self):
+        super()._on_created()
+        self.filtered("is_closed").sudo()._callback_schedule()
 
-    def write(self, vals):
-        closing = self.browse()
-        if "stage_id" in vals:
-            stage = self.env["aftersales.stage"].browse(vals["stage_id"])
-            if stage.is_closed:
-                closing = self.filtered(lambda t: not t.is_closed)
-                closing._check_complaint_closable()
-        result = super().write(vals)
-        if closing and not self.env.context.get("aftersales_no_callback"):
-            closing.sudo()._callback_schedule()
-        return result
+    def _on_transition(self, kind, previous):
+        """Closing schedules the callback its rule asks for (an unresolved
+        case only when a rule names its stage); a solved ticket turned
+        cancelled drops the callbacks not yet made."""
+        super()._on_transition(kind, previous)
+        if kind not in ("closed", "reclosed"):
+            return
+        if kind == "reclosed":
+            self.filtered(
+                lambda t: t.outcome != "solved"
+            ).sudo()._callback_cancel_pending()
+        self.sudo()._callback_schedule()
+
+    def _check_can_close(self, stage):
+        super()._check_can_close(stage)
+        self._check_complaint_closable()
 
     def _check_complaint_closable(self):
         for ticket in self:
@@ -154,10 +155,8 @@ class AftersalesTicket(models.Model):
             rule = rules.get(ticket.id)
             if not rule or rule.action != "callback":
                 continue
-            calendar = (
-                rule.resource_calendar_id
-                or ticket.team_id.resource_calendar_id
-                or ticket.company_id.resource_calendar_id
+            calendar = rule.resource_calendar_id or ticket.team_id._service_calendar(
+                ticket.company_id
             )
             closed = ticket.closed_date or now
             key = (rule.id, calendar.id, closed)
@@ -165,6 +164,15 @@ class AftersalesTicket(models.Model):
                 planned[key] = rule._plan_due(calendar, closed)
             vals_list.append(ticket._prepare_callback_vals(rule, planned[key]))
         return Callback.create(vals_list)
+
+    def _callback_cancel_pending(self):
+        """A case that ended unresolved is not a service to rate: callbacks
+        not yet made are cancelled."""
+        callbacks = self.env["aftersales.callback"].search(
+            [("ticket_id", "in", self.ids), ("state", "in", OPEN_STATES)]
+        )
+        if callbacks:
+            callbacks._cancel(self.env._("the ticket was cancelled"))
 
     def _prepare_callback_vals(self, rule, due_date):
         self.ensure_one()
@@ -194,10 +202,9 @@ class AftersalesTicket(models.Model):
         self.ensure_one()
         owner = self.owner_id.sudo()
         for team in owner.aftersales_team_ids | self.team_id.sudo():
-            while team:
-                if team.leader_id and team.leader_id != owner:
-                    return team.leader_id
-                team = team.parent_id
+            leader = team._first_up("leader_id", lambda t: t.leader_id != owner)
+            if leader:
+                return leader
         return self.env["res.users"]
 
     def _complaint_vals(self, callback, manager):
@@ -214,9 +221,7 @@ class AftersalesTicket(models.Model):
     def _complaint_deadline(self, rule):
         self.ensure_one()
         days = rule.complaint_deadline_days or 1
-        calendar = self.team_id.resource_calendar_id or (
-            self.company_id.resource_calendar_id
-        )
+        calendar = self.team_id._service_calendar(self.company_id)
         now = fields.Datetime.now()
         due = calendar.plan_days(days, now, compute_leaves=True) if calendar else False
         return (due or now + timedelta(days=days)).date()
@@ -228,7 +233,7 @@ class AftersalesTicket(models.Model):
         manager = self._callback_manager()
         vals = self._complaint_vals(callback, manager)
         vals["stage_id"] = callback.rule_id.reopen_stage_id.id
-        self.with_context(aftersales_no_callback=True).write(vals)
+        self.write(vals)
         self._callback_notify_manager(callback, manager)
         return self
 

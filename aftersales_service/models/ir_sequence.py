@@ -1,0 +1,20 @@
+from odoo import models
+
+
+class IrSequence(models.Model):
+    _inherit = "ir.sequence"
+
+    def _aftersales_next_batch(self, count):
+        """``count`` next values of the sequence, in one query when the
+        sequence allows it (standard, no date ranges): a batch of tickets or
+        warranties gets its references without one query per record."""
+        self.ensure_one()
+        if count <= 0:
+            return []
+        if self.implementation == "standard" and not self.use_date_range:
+            self.env.cr.execute(
+                "SELECT nextval(%s) FROM generate_series(1, %s)",
+                [f"ir_sequence_{self.id:03d}", count],
+            )
+            return [self.get_next_char(row[0]) for row in self.env.cr.fetchall()]
+        return [self._next() for __ in range(count)]

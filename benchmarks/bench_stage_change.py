@@ -1,0 +1,85 @@
+"""Stage change of a batch of tickets in one write().
+
+Creates N tickets (default 500) with their SLA lines, then moves them all in
+one ``write()`` through the transitions of the lifecycle: into a pausing
+stage, back to work, solved, and solved -> cancelled. Reports the time and
+queries per ticket of each write. Chatter (tracking) stays on, as a
+back-office user has it.
+
+Everything runs in one transaction on the given database and is rolled back
+at the end. Run it from the repository root with the Python that runs Odoo 18
+on a database with the addon installed and no demo data:
+
+    $ODOO_PYTHON benchmarks/bench_stage_change.py -d aftersales_bench
+"""
+
+import time
+
+import bench_common
+
+from odoo import SUPERUSER_ID, api
+
+
+def parse_args():
+    parser = bench_common.parser(__doc__)
+    parser.add_argument(
+        "--tickets",
+        type=int,
+        default=500,
+        help="tickets moved in one write() (default 500)",
+    )
+    return parser.parse_args()
+
+
+def count_queries(cr, fn):
+    before = cr.sql_log_count
+    start = time.perf_counter()
+    fn()
+    cr.flush()
+    return time.perf_counter() - start, cr.sql_log_count - before
+
+
+def main():
+    args = parse_args()
+    registry = bench_common.registry(args)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        user = env.ref("base.user_admin")
+        env = env(user=user)
+        partner = env["res.partner"].create({"name": "Bench customer"})
+        channel = env.ref("aftersales_service.channel_phone")
+        tickets = env["aftersales.ticket"].create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "channel_id": channel.id,
+                    "symptom": f"Bench symptom {index}",
+                }
+                for index in range(args.tickets)
+            ]
+        )
+        env.flush_all()
+        steps = [
+            ("into a pausing stage", "aftersales_service.stage_waiting"),
+            ("back to work", "aftersales_service.stage_in_repair"),
+            ("solved", "aftersales_service.stage_solved"),
+            ("solved -> cancelled", "aftersales_service.stage_cancelled"),
+        ]
+        print(f"Stage change of {len(tickets)} tickets in one write()")
+        print(f"{'transition':<24}{'seconds':>10}{'ms/ticket':>12}{'queries':>10}")
+        for label, xmlid in steps:
+            stage = env.ref(xmlid)
+            env.invalidate_all()
+            batch = tickets.browse(tickets.ids)
+            seconds, queries = count_queries(
+                cr, lambda batch=batch, stage=stage: batch.write({"stage_id": stage.id})
+            )
+            print(
+                f"{label:<24}{seconds:>10.2f}{seconds * 1000 / len(tickets):>12.2f}"
+                f"{queries:>10}"
+            )
+        cr.rollback()
+
+
+if __name__ == "__main__":
+    main()
