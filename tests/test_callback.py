@@ -117,11 +117,17 @@ class TestCallbackScheduling(CallbackCase):
         ticket = self._create_ticket(self.env(user=self.user_agent))
         ticket.stage_id = self.stage_cancelled
         self.assertFalse(ticket.callback_ids)
-        # Without the rule, a cancelled ticket would be called back.
+        # Even without the shipped rule for the cancelled stage: an unresolved
+        # case gets no callback by default.
         self.rule_cancelled.active = False
         other = self._create_ticket(self.env(user=self.user_agent))
         other.stage_id = self.stage_cancelled
-        self.assertEqual(len(other.callback_ids), 1)
+        self.assertFalse(other.callback_ids)
+        # A rule that names the stage and asks for a callback gets one.
+        self.rule_cancelled.write({"active": True, "action": "callback"})
+        third = self._create_ticket(self.env(user=self.user_agent))
+        third.stage_id = self.stage_cancelled
+        self.assertEqual(third.callback_ids.rule_id, self.rule_cancelled)
 
     def test_rule_assigns_agent_and_team(self):
         self.rule_standard.write(

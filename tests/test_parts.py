@@ -476,7 +476,7 @@ class TestPartsConsumption(PartsCase):
         self._consume_with_form(reservation, self.user_stock, [{"qty_consumed": 1}])
         self.assertEqual(reservation.state, "done")
 
-    def _warranted_ticket(self, day):
+    def _warranted_ticket(self, day, lot=None):
         """A ticket on a unit delivered on 10 January 2026 with a one-year
         warranty, its parts repaired under a 90-day repair warranty."""
         term = self.env["aftersales.warranty.term"].create(
@@ -485,7 +485,7 @@ class TestPartsConsumption(PartsCase):
         warranty = self.env["aftersales.warranty"].create(
             {
                 "partner_id": self.customer.id,
-                "lot_id": self.lot_ac1.id,
+                "lot_id": (lot or self.lot_ac1).id,
                 "term_id": term.id,
                 "delivery_date": "2026-01-10",
             }
@@ -493,7 +493,7 @@ class TestPartsConsumption(PartsCase):
         with freeze_time(day):
             ticket = self._create_ticket(
                 self.env(user=self.user_agent),
-                lot_id=self.lot_ac1.id,
+                lot_id=(lot or self.lot_ac1).id,
                 technician_id=self.emp_technician.id,
             )
         return ticket, warranty
@@ -506,7 +506,7 @@ class TestPartsConsumption(PartsCase):
         self.assertEqual(
             covered.line_ids.charge_reason, "unit warranty until 2027-01-09"
         )
-        late, __ = self._warranted_ticket("2027-02-01")
+        late, __ = self._warranted_ticket("2027-02-01", self.lot_ac2)
         charged = self._reserve(self.user_technician, [(self.part_board, 1)], late)
         self.assertTrue(charged.line_ids.customer_pays)
         self.assertEqual(

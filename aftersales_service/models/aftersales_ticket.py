@@ -619,13 +619,9 @@ class AftersalesTicket(models.Model):
         # closed_date is the moment the case ended: set when it closes, kept
         # when only the outcome changes, cleared when it reopens.
         if kinds["closed"]:
-            super(AftersalesTicket, self.browse(kinds["closed"])).write(
-                {"closed_date": now}
-            )
+            self.browse(kinds["closed"]).sudo().write({"closed_date": now})
         if kinds["reopened"]:
-            super(AftersalesTicket, self.browse(kinds["reopened"])).write(
-                {"closed_date": False}
-            )
+            self.browse(kinds["reopened"]).sudo().write({"closed_date": False})
         stages = {
             ticket_id: values["stage_id"] for ticket_id, values in previous.items()
         }

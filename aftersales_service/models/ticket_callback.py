@@ -86,25 +86,28 @@ class AftersalesTicket(models.Model):
     # ------------------------------------------------------------------
 
     def _on_created(self):
-        super()._on_created()
+        res = super()._on_created()
         self.filtered("is_closed").sudo()._callback_schedule()
+        return res
 
     def _on_transition(self, kind, previous):
         """Closing schedules the callback its rule asks for (an unresolved
         case only when a rule names its stage); a solved ticket turned
         cancelled drops the callbacks not yet made."""
-        super()._on_transition(kind, previous)
+        res = super()._on_transition(kind, previous)
         if kind not in ("closed", "reclosed"):
-            return
+            return res
         if kind == "reclosed":
             self.filtered(
                 lambda t: t.outcome != "solved"
             ).sudo()._callback_cancel_pending()
         self.sudo()._callback_schedule()
+        return res
 
     def _check_can_close(self, stage):
-        super()._check_can_close(stage)
+        res = super()._check_can_close(stage)
         self._check_complaint_closable()
+        return res
 
     def _check_complaint_closable(self):
         for ticket in self:

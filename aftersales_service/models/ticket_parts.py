@@ -86,14 +86,16 @@ class AftersalesTicket(models.Model):
     def _on_transition(self, kind, previous):
         """A ticket that closes (solved or cancelled) gives back the parts it
         did not consume."""
-        super()._on_transition(kind, previous)
+        res = super()._on_transition(kind, previous)
         if kind in ("closed", "reclosed"):
             self._release_part_reservations()
+        return res
 
     def _on_facts_changed(self, fnames, previous=None):
-        super()._on_facts_changed(fnames, previous)
+        res = super()._on_facts_changed(fnames, previous)
         if "active" in fnames:
             self.filtered(lambda t: not t.active)._release_part_reservations()
+        return res
 
     def _technician_writable_fields(self):
         return super()._technician_writable_fields() | PARTS_TECHNICIAN_FIELDS

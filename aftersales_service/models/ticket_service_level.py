@@ -224,13 +224,14 @@ class AftersalesTicket(models.Model):
         }
 
     def _on_created(self):
-        super()._on_created()
+        res = super()._on_created()
         self._sla_create_lines()
         self._traffic_light_notify({})
         self.env["aftersales.incident"].sudo()._register_tickets(self)
+        return res
 
     def _on_transition(self, kind, previous):
-        super()._on_transition(kind, previous)
+        res = super()._on_transition(kind, previous)
         lines = self.sla_ids.sudo()
         now = fields.Datetime.now()
         if kind == "resumed":
@@ -251,6 +252,7 @@ class AftersalesTicket(models.Model):
             self._sla_close_activities()
         elif kind == "paused":
             lines._pause(now)
+        return res
 
     def _on_facts_changed(self, fnames, previous=None):
         if previous is None:
@@ -260,7 +262,7 @@ class AftersalesTicket(models.Model):
                 ticket_id: values.get("traffic_light")
                 for ticket_id, values in previous.items()
             }
-        super()._on_facts_changed(fnames, previous)
+        res = super()._on_facts_changed(fnames, previous)
         if previous is None and SLA_FACTS & set(fnames):
             # changed elsewhere (a category moved, a warranty voided): the
             # policy may depend on facts its stored compute does not watch
@@ -268,6 +270,7 @@ class AftersalesTicket(models.Model):
         if SLA_FACTS & set(fnames):
             self.filtered(lambda t: not t.is_closed)._sla_sync()
         self._traffic_light_notify(colours)
+        return res
 
     # ------------------------------------------------------------------
     # Service-level lines
@@ -544,6 +547,8 @@ class AftersalesTicket(models.Model):
         """Service-level activities (at risk, escalated, red) are done once
         nothing is at stake any more: the ticket is closed, or none of its
         targets is at risk or failed."""
+        if not self:
+            return
         activity_type = self.env.ref("aftersales_service.mail_activity_type_sla")
         settled = self.sudo().filtered(
             lambda t: (

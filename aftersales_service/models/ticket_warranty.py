@@ -279,7 +279,7 @@ class AftersalesTicket(models.Model):
             self.env.add_to_compute(self._fields["warranty_id"], self)
             self.env.add_to_compute(self._fields["warranty_status"], self)
             fnames = set(fnames) | {"warranty_status"}
-        super()._on_facts_changed(fnames, previous)
+        res = super()._on_facts_changed(fnames, previous)
         if previous is not None and "warranty_exclusion_id" in fnames:
             self.filtered(
                 lambda t: (
@@ -288,23 +288,26 @@ class AftersalesTicket(models.Model):
                     != t.warranty_exclusion_id
                 )
             )._notify_warranty_exclusion()
+        return res
 
     def _check_can_close(self, stage):
-        super()._check_can_close(stage)
+        res = super()._check_can_close(stage)
         if stage.outcome == "solved":
             self._ensure_repair_allowed()
+        return res
 
     def _on_transition(self, kind, previous):
         """Only a solved ticket is a repair: it starts the warranty of the
         parts it consumed and may extend the unit's warranty. Cancelling a
         solved ticket takes the extension back."""
-        super()._on_transition(kind, previous)
+        res = super()._on_transition(kind, previous)
         if kind not in ("closed", "reclosed"):
-            return
+            return res
         solved = self.filtered(lambda t: t.outcome == "solved")
         solved._create_repair_warranties()
         solved._extend_warranty_by_repair_time()
         (self - solved)._revert_warranty_extension()
+        return res
 
     def _technician_writable_fields(self):
         return super()._technician_writable_fields() | WARRANTY_TECHNICIAN_FIELDS
