@@ -319,13 +319,11 @@ class AftersalesCallback(models.Model):
         self.write({"state": "cancelled"})
 
     def _cancel(self, reason):
-        """Cancel callbacks the system no longer wants made, saying why."""
+        """Cancel callbacks the system no longer wants made, saying why (one
+        note each, logged in one batch)."""
         self.write({"state": "cancelled"})
-        for callback in self:
-            callback.message_post(
-                body=self.env._("Cancelled: %(reason)s.", reason=reason),
-                subtype_xmlid="mail.mt_note",
-            )
+        body = self.env._("Cancelled: %(reason)s.", reason=reason)
+        self._message_log_batch(bodies=dict.fromkeys(self.ids, body))
 
     def action_view_ticket(self):
         self.ensure_one()

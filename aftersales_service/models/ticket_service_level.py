@@ -398,20 +398,27 @@ class AftersalesTicket(models.Model):
         case was not resolved); targets met by real events before (an answer,
         an arrival) stay met. Cancelled -> solved: the cancelled targets are
         reached when the case ended."""
+        Line = self.env["aftersales.ticket.sla"].sudo()
+        to_cancel = Line
+        to_reach = defaultdict(lambda: Line)
         for ticket in self:
             lines = ticket.sla_ids.sudo()
             if ticket.outcome == "cancelled":
-                lines.filtered(
+                to_cancel |= lines.filtered(
                     lambda line, t=ticket: (
                         line.target_type == "resolution"
                         or not line.reached_date
                         or (t.closed_date and line.reached_date >= t.closed_date)
                     )
-                )._cancel()
-            else:
-                lines.filtered(lambda line: line.status == "cancelled")._reach(
-                    ticket.closed_date or fields.Datetime.now()
                 )
+            else:
+                when = ticket.closed_date or fields.Datetime.now()
+                to_reach[when] |= lines.filtered(
+                    lambda line: line.status == "cancelled"
+                )
+        to_cancel._cancel()
+        for when, lines in to_reach.items():
+            lines._reach(when)
 
     def _sla_reach_targets(self, target_types, when=None):
         when = when or fields.Datetime.now()
