@@ -1,6 +1,6 @@
 {
     "name": "After-Sales Service",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Services/After-Sales",
     "summary": "After-sales tickets from every channel, service levels and "
     "escalation, per-serial warranties, spare-part reservations, callbacks with "
@@ -37,6 +37,7 @@
         "views/aftersales_team_views.xml",
         "views/aftersales_channel_views.xml",
         "views/aftersales_stage_views.xml",
+        "views/aftersales_fault_code_views.xml",
         "views/res_partner_views.xml",
         "views/sale_order_views.xml",
         "views/stock_lot_views.xml",
@@ -85,6 +86,7 @@
         "demo/res_partner_demo.xml",
         "demo/product_demo.xml",
         "demo/sale_demo.xml",
+        "demo/aftersales_fault_code_demo.xml",
         "demo/aftersales_ticket_demo.xml",
     ],
     "assets": {

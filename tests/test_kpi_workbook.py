@@ -80,6 +80,22 @@ class TestKpiReport(PerformanceCase):
         self.assertEqual(by_tech[self.emp_technician][1], 4)
         self.assertAlmostEqual(by_tech[self.emp_technician][2], 200.0 / 3)
 
+    def test_grouped_by_fault(self):
+        fault = self.env["aftersales.fault.code"].create(
+            {"code": " e4", "name": "Compressor fails to start"}
+        )
+        (self.t1 | self.t2).fault_code_id = fault
+        self.env.flush_all()  # the report is a view over the tickets
+        rows = self.env["aftersales.kpi.report"]._read_group(
+            [("ticket_id", "in", self.tickets.ids)],
+            ["fault_code_id"],
+            ["ticket_count:sum", "first_time_fix:avg"],
+        )
+        by_fault = {fault: (count, ftf) for fault, count, ftf in rows}
+        # t1 was repeated (0), t2 was not (100); five tickets not diagnosed
+        self.assertEqual(by_fault[fault], (2, 50.0))
+        self.assertEqual(by_fault[self.env["aftersales.fault.code"]][0], 5)
+
     def test_team_user_reads_report(self):
         self.env["aftersales.kpi.report"].with_user(self.user_team).search([])
         with self.assertRaises(AccessError):
@@ -111,6 +127,9 @@ class TestKpiWorkbook(PerformanceCase):
         return [list(row) for row in sheet.iter_rows(values_only=True)]
 
     def test_workbook_sheet_by_sheet(self):
+        self.t1.fault_code_id = self.env["aftersales.fault.code"].create(
+            {"code": "e4", "name": "Compressor fails to start"}
+        )
         book, raw = self._open(self._wizard())
         self.assertEqual(
             book.sheetnames,
@@ -150,6 +169,8 @@ class TestKpiWorkbook(PerformanceCase):
         self.assertEqual(t1[7], 1)  # response hours
         self.assertEqual(t1[8], 123)  # resolution hours
         self.assertEqual(t1[9:14], [2, 2, 100, 0, 0])  # repeated: no first-time fix
+        self.assertEqual(t1[14], "E4")  # fault code, as stored in the catalogue
+        self.assertIsNone(by_name[self.t2.name][14])
         self.assertEqual(by_name[self.t4.name][11], 50)
         self.assertEqual(
             book["Tickets and SLA"]["B2"].number_format, "yyyy-mm-dd hh:mm"

@@ -22,6 +22,9 @@ class TestTicketWarranty(WarrantyCase):
         cls.warranty = cls.env["aftersales.warranty"].search(
             [("lot_id", "=", cls.lot_ac1.id)]
         )
+        Fault = cls.env["aftersales.fault.code"]
+        cls.fault_e4 = Fault.create({"code": "E4", "name": "Compressor"})
+        cls.fault_e9 = Fault.create({"code": "E9", "name": "Sensor"})
 
     def _ticket(self, day, user=None, **vals):
         env = self.env(user=user or self.user_agent)
@@ -192,8 +195,8 @@ class TestTicketWarranty(WarrantyCase):
     # Repairs of the same fault and replacement
     # ------------------------------------------------------------------
 
-    def _repaired(self, day, fault="E4"):
-        ticket = self._ticket(day, fault_code=fault)
+    def _repaired(self, day, fault=None):
+        ticket = self._ticket(day, fault_code_id=(fault or self.fault_e4).id)
         ticket.stage_id = self.stage_solved
         return ticket
 
@@ -201,8 +204,8 @@ class TestTicketWarranty(WarrantyCase):
         self._repaired("2026-03-01")
         self._repaired("2026-04-01")
         # Another fault does not count.
-        self._repaired("2026-04-15", fault="E9")
-        ticket = self._ticket("2026-05-01", fault_code="E4")
+        self._repaired("2026-04-15", fault=self.fault_e9)
+        ticket = self._ticket("2026-05-01", fault_code_id=self.fault_e4.id)
         self.assertEqual(ticket.repair_count, 2)
         self.assertEqual(ticket.three_guarantee_right, "replacement")
         self.assertEqual(
@@ -236,7 +239,7 @@ class TestTicketWarranty(WarrantyCase):
 
     def test_one_repair_does_not_block(self):
         self._repaired("2026-03-01")
-        ticket = self._ticket("2026-05-01", fault_code="E4")
+        ticket = self._ticket("2026-05-01", fault_code_id=self.fault_e4.id)
         self.assertEqual(ticket.repair_count, 1)
         self.assertEqual(ticket.three_guarantee_right, "none")
         self.assertFalse(ticket.can_propose_replacement)
@@ -248,9 +251,9 @@ class TestTicketWarranty(WarrantyCase):
     def test_repair_counts_in_batch(self):
         self._repaired("2026-03-01")
         self._repaired("2026-04-01")
-        tickets = self._ticket("2026-05-01", fault_code="E4") + self._ticket(
-            "2026-05-01", fault_code="E9"
-        )
+        tickets = self._ticket(
+            "2026-05-01", fault_code_id=self.fault_e4.id
+        ) + self._ticket("2026-05-01", fault_code_id=self.fault_e9.id)
         tickets.invalidate_recordset(["repair_count"])
         with self.assertQueryCount(1):
             counts = tickets.mapped("repair_count")

@@ -11,6 +11,7 @@ from . import res_users
 from . import sale_order
 from . import stock_lot
 from . import hr_employee
+from . import aftersales_fault_code
 from . import aftersales_warranty_exclusion
 from . import aftersales_warranty_term
 from . import aftersales_warranty_term_component

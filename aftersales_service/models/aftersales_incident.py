@@ -5,8 +5,8 @@ from odoo import Command, _, api, fields, models
 
 
 class AftersalesIncident(models.Model):
-    """A batch failure: many tickets about one product or one lot in a short
-    window, handled by the three-level emergency plan."""
+    """A batch failure: many tickets about one product, one lot or one fault
+    code in a short window, handled by the three-level emergency plan."""
 
     _name = "aftersales.incident"
     _description = "After-Sales Batch-Failure Incident"
@@ -22,15 +22,20 @@ class AftersalesIncident(models.Model):
         default=lambda self: self.env.company,
     )
     scope = fields.Selection(
-        [("product", "Product"), ("lot", "Lot / Batch")],
+        [("product", "Product"), ("lot", "Lot / Batch"), ("fault", "Fault")],
         required=True,
         default="product",
     )
-    product_id = fields.Many2one(
-        "product.product", required=True, index=True, check_company=True
-    )
+    product_id = fields.Many2one("product.product", index=True, check_company=True)
     lot_id = fields.Many2one(
         "stock.lot", string="Lot / Serial", index=True, check_company=True
+    )
+    fault_code_id = fields.Many2one(
+        "aftersales.fault.code",
+        string="Fault Code",
+        index="btree_not_null",
+        check_company=True,
+        help="The same fault diagnosed on many tickets, whatever the product.",
     )
     state = fields.Selection(
         [("open", "Open"), ("closed", "Closed")],
@@ -61,14 +66,24 @@ class AftersalesIncident(models.Model):
     ticket_count = fields.Integer(
         string="Tickets in Window",
         readonly=True,
-        help="Tickets received for this product or lot within the rolling "
-        "window when the incident was last updated.",
+        help="Tickets received for this product, lot or fault within the "
+        "rolling window when the incident was last updated.",
     )
     raised_date = fields.Datetime(string="Level Since", readonly=True)
     response_deadline = fields.Datetime(string="Response Due", tracking=True)
     response_label = fields.Char(related="level_id.response_label")
     recall_deadline = fields.Datetime(string="Recall Plan Due", tracking=True)
     closed_date = fields.Datetime(readonly=True)
+
+    _sql_constraints = [
+        (
+            "scope_subject",
+            "CHECK((scope = 'fault' AND fault_code_id IS NOT NULL) "
+            "OR (scope != 'fault' AND product_id IS NOT NULL))",
+            "A product or lot incident needs its product, a fault incident its "
+            "fault code.",
+        ),
+    ]
 
     def action_close(self):
         self.write({"state": "closed", "closed_date": fields.Datetime.now()})
@@ -99,18 +114,60 @@ class AftersalesIncident(models.Model):
 
     @api.model
     def _register_tickets(self, tickets):
-        """Count the tickets of the products and lots of ``tickets`` in the
-        rolling window (one aggregate query per company), open or raise the
-        incidents, and link new tickets to the open incident."""
-        tickets = tickets.filtered("product_id")
+        """Count the tickets of the products, lots and fault codes of
+        ``tickets`` in the rolling window (one aggregate query per company and
+        kind), open or raise the incidents, and link new tickets to the open
+        incident."""
         for company in tickets.company_id:
             levels = self._incident_levels(company)
-            if levels:
-                self._register_company_tickets(
-                    tickets.filtered(lambda t, c=company: t.company_id == c),
+            if not levels:
+                continue
+            company_tickets = tickets.filtered(lambda t, c=company: t.company_id == c)
+            with_product = company_tickets.filtered("product_id")
+            if with_product:
+                self._register_company_tickets(with_product, company, levels)
+            self._register_faults(company_tickets, company, levels)
+
+    @api.model
+    def _register_faults(self, tickets, company, levels):
+        """The same fault code on many tickets in the window, across
+        products: one incident per fault code."""
+        tickets = tickets.filtered("fault_code_id")
+        if not tickets:
+            return
+        Ticket = self.env["aftersales.ticket"].sudo()
+        now = fields.Datetime.now()
+        window_domain = [
+            ("company_id", "=", company.id),
+            ("received_date", ">=", now - timedelta(days=levels[0].window_days)),
+            ("fault_code_id", "in", tickets.fault_code_id.ids),
+        ]
+        counts = dict(Ticket._read_group(window_domain, ["fault_code_id"], ["__count"]))
+        open_incidents = {
+            incident.fault_code_id: incident
+            for incident in self.search(
+                [
+                    ("state", "=", "open"),
+                    ("scope", "=", "fault"),
+                    ("company_id", "=", company.id),
+                    ("fault_code_id", "in", tickets.fault_code_id.ids),
+                ]
+            )
+        }
+        for fault in tickets.fault_code_id:
+            self._register_subject(
+                company,
+                levels,
+                open_incidents.get(fault),
+                counts.get(fault, 0),
+                tickets.filtered(lambda t, f=fault: t.fault_code_id == f),
+                lambda f=fault: self._prepare_fault_incident_vals(
                     company,
-                    levels,
-                )
+                    f,
+                    Ticket.search(window_domain[:2] + [("fault_code_id", "=", f.id)]),
+                ),
+                now,
+            )
 
     @api.model
     def _register_company_tickets(self, tickets, company, levels):
@@ -148,27 +205,42 @@ class AftersalesIncident(models.Model):
             (lot.product_id, lot, lot_counts.get(lot, 0)) for lot in tickets.lot_id
         ]
         for product, lot, count in keys:
-            level = levels.filtered(lambda lvl, n=count: lvl.min_ticket_count <= n)[-1:]
-            incident = open_incidents.get((product, lot))
-            if not incident and not level:
-                continue
             if lot:
                 new_tickets = tickets.filtered(lambda t, lt=lot: t.lot_id == lt)
             else:
                 new_tickets = tickets.filtered(lambda t, p=product: t.product_id == p)
-            if not incident:
-                lot_domain = [("lot_id", "=", lot.id)] if lot else []
-                in_window = Ticket.search(
-                    window_domain + [("product_id", "=", product.id)] + lot_domain
-                )
-                incident = self.create(
-                    self._prepare_incident_vals(company, product, lot, in_window)
-                )
-            else:
-                incident.ticket_ids = [Command.link(t.id) for t in new_tickets]
-            incident.ticket_count = count
-            if level and level.min_ticket_count > incident.level_id.min_ticket_count:
-                incident._raise_level(level, now)
+            lot_domain = [("lot_id", "=", lot.id)] if lot else []
+            self._register_subject(
+                company,
+                levels,
+                open_incidents.get((product, lot)),
+                count,
+                new_tickets,
+                lambda p=product, lt=lot, d=lot_domain: self._prepare_incident_vals(
+                    company,
+                    p,
+                    lt,
+                    Ticket.search(window_domain + [("product_id", "=", p.id)] + d),
+                ),
+                now,
+            )
+
+    @api.model
+    def _register_subject(
+        self, company, levels, incident, count, new_tickets, prepare_vals, now
+    ):
+        """Open (with ``prepare_vals()``), update or raise the incident of one
+        product, lot or fault that has ``count`` tickets in the window."""
+        level = levels.filtered(lambda lvl: lvl.min_ticket_count <= count)[-1:]
+        if not incident and not level:
+            return
+        if not incident:
+            incident = self.create(prepare_vals())
+        else:
+            incident.ticket_ids = [Command.link(t.id) for t in new_tickets]
+        incident.ticket_count = count
+        if level and level.min_ticket_count > incident.level_id.min_ticket_count:
+            incident._raise_level(level, now)
 
     @api.model
     def _prepare_incident_vals(self, company, product, lot, tickets):
@@ -186,6 +258,16 @@ class AftersalesIncident(models.Model):
             "scope": "lot" if lot else "product",
             "product_id": product.id,
             "lot_id": lot.id,
+            "ticket_ids": [Command.set(tickets.ids)],
+        }
+
+    @api.model
+    def _prepare_fault_incident_vals(self, company, fault, tickets):
+        return {
+            "name": _("Batch failure: fault %(fault)s", fault=fault.display_name),
+            "company_id": company.id,
+            "scope": "fault",
+            "fault_code_id": fault.id,
             "ticket_ids": [Command.set(tickets.ids)],
         }
 

@@ -11,7 +11,7 @@ from .aftersales_warranty import WARRANTY_STATUSES
 WARRANTY_TECHNICIAN_FIELDS = {
     "warranty_exclusion_id",
     "warranty_exclusion_note",
-    "fault_code",
+    "fault_code_id",
     "performance_failure",
     "charge_ids",
 }
@@ -76,11 +76,20 @@ class AftersalesTicket(models.Model):
     )
 
     # Diagnosis
-    fault_code = fields.Char(
+    fault_code_id = fields.Many2one(
+        "aftersales.fault.code",
+        string="Fault Code",
         index="btree_not_null",
         tracking=True,
-        help="Code of the diagnosed fault. Repairs are counted per serial and "
-        "fault for the replacement rule.",
+        check_company=True,
+        domain="['|', ('categ_id', '=', False), "
+        "('categ_id', 'parent_of', product_categ_id or [])]",
+        help="The diagnosed fault, from the fault catalogue of the product's "
+        "category. Repairs are counted per serial and fault for the "
+        "replacement rule.",
+    )
+    product_categ_id = fields.Many2one(
+        related="product_id.categ_id", string="Product Category"
     )
     performance_failure = fields.Boolean(
         tracking=True,
@@ -233,7 +242,7 @@ class AftersalesTicket(models.Model):
         "warranty_date",
         "warranty_status",
         "performance_failure",
-        "fault_code",
+        "fault_code_id",
         "lot_id",
         "warranty_exclusion_id",
     )
@@ -386,7 +395,7 @@ class AftersalesTicket(models.Model):
     def _warranty_repair_counts(self):
         """Closed repairs of the same serial and fault: {ticket_id: count},
         one aggregate query for the set."""
-        tickets = self.filtered(lambda t: t.lot_id and t.fault_code)
+        tickets = self.filtered(lambda t: t.lot_id and t.fault_code_id)
         if not tickets:
             return {}
         groups = (
@@ -396,18 +405,19 @@ class AftersalesTicket(models.Model):
             ._read_group(
                 [
                     ("lot_id", "in", tickets.lot_id.ids),
-                    ("fault_code", "in", list(set(tickets.mapped("fault_code")))),
+                    ("fault_code_id", "in", tickets.fault_code_id.ids),
                     ("outcome", "=", "solved"),
                     ("replacement_state", "!=", "approved"),
                 ],
-                ["lot_id", "fault_code"],
+                ["lot_id", "fault_code_id"],
                 ["id:array_agg"],
             )
         )
-        closed = {(lot.id, code): set(ids) for lot, code, ids in groups}
+        closed = {(lot.id, fault.id): set(ids) for lot, fault, ids in groups}
         return {
             ticket.id: len(
-                closed.get((ticket.lot_id.id, ticket.fault_code), set()) - {ticket.id}
+                closed.get((ticket.lot_id.id, ticket.fault_code_id.id), set())
+                - {ticket.id}
             )
             for ticket in tickets
         }
@@ -448,7 +458,7 @@ class AftersalesTicket(models.Model):
             return "replacement", _(
                 "replacement: fault %(fault)s already repaired %(count)s times "
                 "and still failing (limit %(limit)s repairs)",
-                fault=self.fault_code,
+                fault=self.fault_code_id.code,
                 count=self.repair_count,
                 limit=term.replace_repair_count,
             )

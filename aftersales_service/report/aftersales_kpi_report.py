@@ -8,7 +8,7 @@ class AftersalesKpiReport(models.Model):
 
     Percentages are per ticket (100 or 0, empty when it does not apply) and
     averaged by the pivot, so any grouping (team, region, product,
-    technician, period) gives the right rate. The view joins per-ticket
+    technician, fault, period) gives the right rate. The view joins per-ticket
     aggregates of SLA lines, callbacks and part reservations; a table of a
     capability that is not installed yet is replaced by empty values so the
     view never breaks an install.
@@ -27,6 +27,9 @@ class AftersalesKpiReport(models.Model):
     team_id = fields.Many2one("aftersales.team", readonly=True)
     region_id = fields.Many2one("res.country.state", readonly=True)
     product_id = fields.Many2one("product.product", readonly=True)
+    fault_code_id = fields.Many2one(
+        "aftersales.fault.code", string="Fault Code", readonly=True
+    )
     technician_id = fields.Many2one("hr.employee", readonly=True)
     owner_id = fields.Many2one("res.users", readonly=True)
     ticket_count = fields.Integer(string="# Tickets", readonly=True)
@@ -177,6 +180,7 @@ class AftersalesKpiReport(models.Model):
                 t.team_id AS team_id,
                 partner.state_id AS region_id,
                 t.product_id AS product_id,
+                t.fault_code_id AS fault_code_id,
                 t.technician_id AS technician_id,
                 t.owner_id AS owner_id,
                 1 AS ticket_count,

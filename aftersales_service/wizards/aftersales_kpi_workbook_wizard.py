@@ -372,6 +372,7 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
             (_("SLA compliance"), "pct", 14),
             (_("First-time fix"), "pct", 13),
             (_("Repeat"), "pct", 9),
+            (_("Fault"), "text", 10),
         ]
         where, params = self._filter_sql(self.date_from, self.date_to)
         query = f"""
@@ -379,9 +380,10 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
                    emp.name, COALESCE(pt.name->>'en_US', pt.name->>'zh_CN'),
                    st.name, k.response_hours, k.resolution_hours,
                    k.sla_met_count, k.sla_decided_count, k.sla_compliance,
-                   k.first_time_fix, k.repeat_rate
+                   k.first_time_fix, k.repeat_rate, fault.code
               FROM aftersales_kpi_workbook_rows k
               JOIN aftersales_ticket t ON t.id = k.ticket_id
+              LEFT JOIN aftersales_fault_code fault ON fault.id = k.fault_code_id
               LEFT JOIN aftersales_team team ON team.id = k.team_id
               LEFT JOIN hr_employee emp ON emp.id = k.technician_id
               LEFT JOIN product_product pp ON pp.id = k.product_id
