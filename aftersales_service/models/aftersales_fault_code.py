@@ -200,9 +200,10 @@ class AftersalesFaultCode(models.Model):
 
     @api.model
     def _migrate_from_free_text(self):
-        """Turn the free-text ``fault_code`` column of the tickets (kept by
-        the database after the field became ``fault_code_id``) into catalogue
-        entries and link the tickets.
+        """Turn the free-text ``fault_code`` column of the tickets into
+        catalogue entries and link the tickets. Called by the 18.0.1.1.0
+        post-migration, while the column of the removed field is still there
+        (the update drops it only when it ends).
 
         One entry per company and normalised code (stripped, upper case); its
         category is the category of the tickets' products when they all share

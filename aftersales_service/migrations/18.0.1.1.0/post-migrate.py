@@ -1,8 +1,9 @@
 """Free-text fault codes become catalogue entries (aftersales.fault.code).
 
-The database keeps the ``fault_code`` column of the removed Char field: its
-values, normalised (stripped, upper case), become one catalogue entry per
-company and code, and the tickets point to it."""
+The ``fault_code`` column of the removed Char field is still in the table
+while the post-migration runs (the update drops it when it ends): its values,
+normalised (stripped, upper case), become one catalogue entry per company and
+code, and the tickets point to it."""
 
 import logging
 
