@@ -32,7 +32,6 @@ class AftersalesIncident(models.Model):
     )
     fault_code_id = fields.Many2one(
         "aftersales.fault.code",
-        string="Fault Code",
         index="btree_not_null",
         check_company=True,
         help="The same fault diagnosed on many tickets, whatever the product.",

@@ -78,7 +78,6 @@ class AftersalesTicket(models.Model):
     # Diagnosis
     fault_code_id = fields.Many2one(
         "aftersales.fault.code",
-        string="Fault Code",
         index="btree_not_null",
         tracking=True,
         check_company=True,

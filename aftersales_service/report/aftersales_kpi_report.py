@@ -27,9 +27,7 @@ class AftersalesKpiReport(models.Model):
     team_id = fields.Many2one("aftersales.team", readonly=True)
     region_id = fields.Many2one("res.country.state", readonly=True)
     product_id = fields.Many2one("product.product", readonly=True)
-    fault_code_id = fields.Many2one(
-        "aftersales.fault.code", string="Fault Code", readonly=True
-    )
+    fault_code_id = fields.Many2one("aftersales.fault.code", readonly=True)
     technician_id = fields.Many2one("hr.employee", readonly=True)
     owner_id = fields.Many2one("res.users", readonly=True)
     ticket_count = fields.Integer(string="# Tickets", readonly=True)
