@@ -300,6 +300,27 @@ class TestFaultIncident(SlaCase):
         self.assertIn(fourth, incident.ticket_ids)
         self.assertEqual(self.Incident.search_count([("scope", "=", "fault")]), 1)
 
+    def test_fault_counting_does_not_grow_with_tickets(self):
+        """Counting per fault is one aggregate query for the batch, whatever
+        the number of tickets (no threshold reached here)."""
+        self.env.ref("aftersales_service.incident_level_3").min_ticket_count = 100
+        self.env.ref("aftersales_service.incident_level_2").min_ticket_count = 80
+        self.level_1.min_ticket_count = 50
+
+        def queries(count):
+            tickets = self._tickets(
+                at(0, 9), self.product_ac, self.fault_e4, count
+            ) + self._tickets(at(0, 9), self.product_washer, self.fault_e9, count)
+            self.env.flush_all()
+            self.env.invalidate_all()
+            before = self.cr.sql_log_count
+            with freeze_time(at(0, 10)):
+                self.Incident._register_tickets(tickets)
+            self.env.flush_all()
+            return self.cr.sql_log_count - before
+
+        self.assertEqual(queries(2), queries(20))
+
     def test_fault_incident_needs_its_fault(self):
         with (
             self.assertRaises(IntegrityError),

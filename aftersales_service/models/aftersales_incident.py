@@ -117,28 +117,50 @@ class AftersalesIncident(models.Model):
         ``tickets`` in the rolling window (one aggregate query per company and
         kind), open or raise the incidents, and link new tickets to the open
         incident."""
-        for company in tickets.company_id:
-            levels = self._incident_levels(company)
-            if not levels:
-                continue
-            company_tickets = tickets.filtered(lambda t, c=company: t.company_id == c)
+        for company, levels, company_tickets in self._by_company(tickets):
             with_product = company_tickets.filtered("product_id")
             if with_product:
                 self._register_company_tickets(with_product, company, levels)
             self._register_faults(company_tickets, company, levels)
 
     @api.model
+    def _register_diagnosed_tickets(self, tickets):
+        """Tickets whose fault code was found after intake join the count
+        per fault (their product and lot were counted at intake)."""
+        for company, levels, company_tickets in self._by_company(
+            tickets.filtered("fault_code_id")
+        ):
+            self._register_faults(company_tickets, company, levels)
+
+    @api.model
+    def _by_company(self, tickets):
+        """(company, incident levels, tickets) for each company of
+        ``tickets`` that has incident levels."""
+        for company in tickets.company_id:
+            levels = self._incident_levels(company)
+            if levels:
+                yield (
+                    company,
+                    levels,
+                    tickets.filtered(lambda t, c=company: t.company_id == c),
+                )
+
+    @api.model
     def _register_faults(self, tickets, company, levels):
         """The same fault code on many tickets in the window, across
-        products: one incident per fault code."""
-        tickets = tickets.filtered("fault_code_id")
+        products: one incident per fault code. Tickets received before the
+        window (diagnosed late) are left out."""
+        now = fields.Datetime.now()
+        since = now - timedelta(days=levels[0].window_days)
+        tickets = tickets.filtered(
+            lambda t: t.fault_code_id and t.received_date >= since
+        )
         if not tickets:
             return
         Ticket = self.env["aftersales.ticket"].sudo()
-        now = fields.Datetime.now()
         window_domain = [
             ("company_id", "=", company.id),
-            ("received_date", ">=", now - timedelta(days=levels[0].window_days)),
+            ("received_date", ">=", since),
             ("fault_code_id", "in", tickets.fault_code_id.ids),
         ]
         counts = dict(Ticket._read_group(window_domain, ["fault_code_id"], ["__count"]))
