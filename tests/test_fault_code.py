@@ -4,6 +4,7 @@ migration of the old free-text codes (issue 10)."""
 
 import importlib.util
 import os
+from datetime import timedelta
 
 from freezegun import freeze_time
 from psycopg2 import IntegrityError
@@ -299,6 +300,30 @@ class TestFaultIncident(SlaCase):
         self.assertEqual(incident.ticket_count, 4)
         self.assertIn(fourth, incident.ticket_ids)
         self.assertEqual(self.Incident.search_count([("scope", "=", "fault")]), 1)
+
+    def test_fault_found_after_intake_counts(self):
+        """Tickets come in without a fault code; the technician's diagnosis
+        counts them per fault. A ticket received before the window does not."""
+        Ticket = self.env["aftersales.ticket"]
+        vals = self._ticket_vals(
+            product_id=self.product_ac.id, technician_id=self.emp_technician.id
+        )
+        with freeze_time(at(0, 9) - timedelta(days=8)):
+            old = Ticket.create(vals)
+        with freeze_time(at(0, 9)):
+            tickets = Ticket.create([vals] * 2) | Ticket.create(
+                dict(vals, product_id=self.product_washer.id)
+            )
+        with freeze_time(at(0, 11)):
+            for ticket in old | tickets[:2]:
+                ticket.with_user(self.user_technician).fault_code_id = self.fault_e4
+            self.assertFalse(self.Incident.search([("scope", "=", "fault")]))
+            tickets[2].with_user(self.user_technician).fault_code_id = self.fault_e4
+        incident = self.Incident.search([("scope", "=", "fault")])
+        self.assertEqual(incident.fault_code_id, self.fault_e4)
+        self.assertEqual(incident.ticket_ids, tickets)
+        self.assertEqual(incident.ticket_count, 3)
+        self.assertEqual(incident.level_id, self.level_1)
 
     def test_fault_counting_does_not_grow_with_tickets(self):
         """Counting per fault is one aggregate query for the batch, whatever

@@ -221,6 +221,7 @@ class AftersalesTicket(models.Model):
             "complexity",
             "sla_policy_id",
             "traffic_light",
+            "fault_code_id",
         }
 
     def _on_created(self):
@@ -270,6 +271,16 @@ class AftersalesTicket(models.Model):
         if SLA_FACTS & set(fnames):
             self.filtered(lambda t: not t.is_closed)._sla_sync()
         self._traffic_light_notify(colours)
+        if previous is not None and "fault_code_id" in fnames:
+            # the diagnosis found the fault: count it for batch failures
+            self.env["aftersales.incident"].sudo()._register_diagnosed_tickets(
+                self.filtered(
+                    lambda t: (
+                        t.fault_code_id
+                        and t.fault_code_id != previous[t.id]["fault_code_id"]
+                    )
+                )
+            )
         return res
 
     # ------------------------------------------------------------------
