@@ -353,6 +353,7 @@ class TestPerformanceRules(PerformanceCase):
         indicator = self.profile_agent.indicator_ids[0]
         with self.assertRaisesText(ValidationError, "must sum to 100%"):
             indicator.weight = 40.0
+            self.env.flush_all()  # checked once the whole change is written
         self.env.invalidate_all()
         self.assertEqual(self.profile_agent.indicator_ids[0].weight, 30.0)
         with self.assertRaisesText(ValidationError, "must sum to 100%"):

@@ -25,7 +25,7 @@ NPS_CATEGORIES = [
     ("detractor", "Detractor"),
 ]
 
-# Scores come from the survey only; they are written with this context key.
+# Scores come from the survey only: written by the survey flow as superuser.
 SCORE_FIELDS = {
     "satisfaction",
     "solved",
@@ -269,11 +269,9 @@ class AftersalesCallback(models.Model):
     # ------------------------------------------------------------------
 
     def write(self, vals):
-        if (
-            SCORE_FIELDS & set(vals)
-            and not self.env.su
-            and not self.env.context.get("aftersales_callback_scores")
-        ):
+        # Rights first: who may not write is refused as such.
+        self.check_access("write")
+        if SCORE_FIELDS & set(vals) and not self.env.su:
             raise UserError(
                 _(
                     "Scores come from the customer's survey answers; they cannot "
@@ -557,7 +555,8 @@ class AftersalesCallback(models.Model):
                 vals["solved"] = "yes" if line.suggested_answer_id.is_correct else "no"
             elif score == "comment":
                 vals["comment"] = line.value_text_box or line.value_char_box
-        self.with_context(aftersales_callback_scores=True).write(vals)
+        # Copied by the survey flow, never typed in: written as superuser.
+        self.sudo().write(vals)
         self._expire_open_answers()
         if self.is_unhappy:
             self.sudo()._close_the_loop()

@@ -26,7 +26,8 @@ AVAILABILITY = [
 ]
 
 OPEN_STATES = ("draft", "confirmed")
-# Written only by the reservation flow (confirm, consume, release).
+# Written only by the reservation flow (confirm, consume, release), which
+# checks the user's rights and then writes them as superuser.
 FLOW_FIELDS = {"state", "date_confirmed", "date_consumed"}
 
 
@@ -357,11 +358,9 @@ class AftersalesPartReservation(models.Model):
                 )
 
     def write(self, vals):
-        if (
-            FLOW_FIELDS & set(vals)
-            and not self.env.su
-            and not self.env.context.get("aftersales_parts_flow")
-        ):
+        # Rights first: who may not write is refused as such.
+        self.check_access("write")
+        if FLOW_FIELDS & set(vals) and not self.env.su:
             raise UserError(
                 _(
                     "Status: a reservation changes status only through its "
@@ -565,10 +564,7 @@ class AftersalesPartReservation(models.Model):
         moves = pickings.move_ids
         moves._action_confirm(merge=False)
         reservations.line_ids._reserve_requested_lots()
-        now = fields.Datetime.now()
-        self.with_context(aftersales_parts_flow=True).write(
-            {"state": "confirmed", "date_confirmed": now}
-        )
+        self._write_flow({"state": "confirmed", "date_confirmed": fields.Datetime.now()})
         pickings._message_log_batch(
             bodies={
                 reservation.picking_id.id: _(
@@ -595,6 +591,14 @@ class AftersalesPartReservation(models.Model):
                     parts=", ".join(shortages.product_id.mapped("display_name")),
                 )
         self._message_log_batch(bodies=bodies)
+
+    def _write_flow(self, vals):
+        """Status and its dates, written by the flow: the user must be allowed
+        to change these reservations (access rights and record rules), then
+        the values are written as superuser (``write`` refuses them
+        otherwise)."""
+        self.check_access("write")
+        self.sudo().write(vals)
 
     def _lock_quants(self):
         """SELECT ... FOR NO KEY UPDATE the quants of the reserved parts in the
@@ -647,7 +651,7 @@ class AftersalesPartReservation(models.Model):
             lambda m: m.state not in ("done", "cancel")
         )
         moves._action_cancel()
-        reservations.with_context(aftersales_parts_flow=True).write({"state": state})
+        reservations._write_flow({"state": state})
         body = _("Parts released: %(reason)s.", reason=reason)
         reservations._message_log_batch(
             bodies={reservation.id: body for reservation in reservations}
@@ -731,9 +735,7 @@ class AftersalesPartReservation(models.Model):
         (carried - carried_moves)._action_cancel()
         if carried_moves:
             carried_moves.picked = True
-            carried_moves.with_context(aftersales_skip_warranty=True)._action_done(
-                cancel_backorder=True
-            )
+            carried_moves._action_done(cancel_backorder=True)
         # 2. The quotation for what the customer pays.
         reservations._create_quotations()
         # 3. Consumption, return of unused parts, defective parts.
@@ -748,11 +750,9 @@ class AftersalesPartReservation(models.Model):
                 if move.quantity != move.product_uom_qty:
                     move.quantity = move.product_uom_qty
             moves.picked = True
-            moves.with_context(aftersales_skip_warranty=True)._action_done()
+            moves._action_done()
         reservations.line_ids._set_warranty_cost()
-        self.with_context(aftersales_parts_flow=True).write(
-            {"state": "done", "date_consumed": now}
-        )
+        self._write_flow({"state": "done", "date_consumed": now})
         body = _("Parts consumption recorded by %(user)s.", user=user.name)
         self._message_log_batch(bodies={reservation.id: body for reservation in self})
         return True

@@ -321,6 +321,8 @@ class AftersalesPartReservationLine(models.Model):
 
     def write(self, vals):
         locked = {"product_id", "product_qty", "product_uom_id", "lot_id"}
+        # Rights first: who may not write is refused as such.
+        self.check_access("write")
         if locked & set(vals) and any(line.state != "draft" for line in self):
             raise UserError(
                 _(

@@ -127,12 +127,6 @@ class AftersalesPerformanceIndicator(models.Model):
         for indicator in self:
             indicator.method = INDICATOR_METHODS.get(indicator.code, "")
 
-    @api.constrains("weight", "active", "profile_id")
-    def _check_profile_weights(self):
-        if self.env.context.get("aftersales_profile_weights"):
-            return  # the profile checks its lines together
-        self.profile_id._check_weights()
-
     @api.constrains("target")
     def _check_target(self):
         for indicator in self:

@@ -34,7 +34,11 @@ class AftersalesPerformanceProfile(models.Model):
         "below target flag the employee for training.",
     )
     total_weight = fields.Float(
-        string="Total Weight (%)", compute="_compute_total_weight"
+        string="Total Weight (%)",
+        compute="_compute_total_weight",
+        store=True,
+        help="Sum of the active indicators' weights. Stored: its constraint is "
+        "checked once the indicators of a change are all written.",
     )
     employee_ids = fields.One2many("hr.employee", "aftersales_profile_id")
 
@@ -45,7 +49,7 @@ class AftersalesPerformanceProfile(models.Model):
                 profile.indicator_ids.filtered("active").mapped("weight")
             )
 
-    @api.constrains("indicator_ids", "target_score")
+    @api.constrains("total_weight", "target_score")
     def _check_weights(self):
         for profile in self:
             indicators = profile.indicator_ids.filtered("active")
@@ -69,17 +73,3 @@ class AftersalesPerformanceProfile(models.Model):
                         profile=profile.name,
                     )
                 )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        # Lines are checked together, once, by the profile's constraint.
-        return super(
-            AftersalesPerformanceProfile,
-            self.with_context(aftersales_profile_weights=True),
-        ).create(vals_list)
-
-    def write(self, vals):
-        return super(
-            AftersalesPerformanceProfile,
-            self.with_context(aftersales_profile_weights=True),
-        ).write(vals)

@@ -162,6 +162,8 @@ class AftersalesPerformanceScore(models.Model):
     # ------------------------------------------------------------------
 
     def write(self, vals):
+        # Rights first: who may not write is refused as such, whatever the period.
+        self.check_access("write")
         if any(score.state == "locked" for score in self):
             raise UserError(
                 _(

@@ -59,6 +59,8 @@ class AftersalesPerformanceScoreLine(models.Model):
             raise UserError(_("A locked scorecard cannot be changed."))
 
     def write(self, vals):
+        # Rights first: who may not write is refused as such, whatever the period.
+        self.check_access("write")
         if any(line.score_id.state == "locked" for line in self):
             raise UserError(_("A locked scorecard cannot be changed."))
         return super().write(vals)

@@ -8,9 +8,8 @@ class StockMove(models.Model):
 
     def _action_done(self, cancel_backorder=False):
         moves = super()._action_done(cancel_backorder=cancel_backorder)
-        if not self.env.context.get("aftersales_skip_warranty"):
-            moves._aftersales_void_returned_warranties()
-            moves._aftersales_create_warranties()
+        moves._aftersales_void_returned_warranties()
+        moves._aftersales_create_warranties()
         return moves
 
     def _aftersales_warranty_partner(self):
@@ -22,7 +21,9 @@ class StockMove(models.Model):
         )
 
     def _aftersales_delivered_lines(self):
-        """Done move lines delivering a serial to a customer."""
+        """Done move lines delivering a serial to a customer. Spare parts
+        used on a service ticket (the moves of a parts reservation) are not
+        sales: they get no warranty of their own."""
         moves = self.filtered(
             lambda m: (
                 m.state == "done"
@@ -31,6 +32,14 @@ class StockMove(models.Model):
                 and m.product_id.tracking == "serial"
             )
         )
+        if moves.group_id:
+            parts_groups = (
+                self.env["aftersales.part.reservation"]
+                .sudo()
+                .search([("procurement_group_id", "in", moves.group_id.ids)])
+                .procurement_group_id
+            )
+            moves = moves.filtered(lambda m: m.group_id not in parts_groups)
         return moves.move_line_ids.filtered(lambda ml: ml.lot_id and ml.quantity)
 
     def _aftersales_create_warranties(self):
