@@ -8,6 +8,7 @@ from . import res_company
 from . import res_config_settings
 from . import res_partner
 from . import res_users
+from . import mail_followers
 from . import sale_order
 from . import stock_lot
 from . import hr_employee

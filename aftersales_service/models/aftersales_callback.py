@@ -69,8 +69,14 @@ class AftersalesCallback(models.Model):
     partner_id = fields.Many2one(
         related="ticket_id.partner_id", string="Customer", store=True, index=True
     )
+    # The agent dials the full number; technicians see it masked.
     partner_phone = fields.Char(
-        related="ticket_id.partner_phone_masked", string="Phone"
+        related="ticket_id.partner_phone",
+        string="Phone",
+        groups="aftersales_service.group_aftersales_contact_full",
+    )
+    partner_phone_masked = fields.Char(
+        related="ticket_id.partner_phone_masked", string="Masked Phone"
     )
     team_id = fields.Many2one(
         related="ticket_id.team_id", string="Service Team", store=True, index=True

@@ -10,6 +10,10 @@ class HrEmployee(models.Model):
         check_company=True,
         domain="[('usage', '=', 'internal')]",
         groups="aftersales_service.group_aftersales_technician,stock.group_stock_user",
+        # Not fetched with the employee's other columns: users without HR
+        # rights read employees through their public profile, which does not
+        # hold it (their team's technician pool would fail to open).
+        prefetch=False,
         help="Stock location of the technician's service van: reserved "
         "parts go there when the team delivers parts to vans.",
     )
@@ -44,6 +48,10 @@ class HrEmployee(models.Model):
         "aftersales.performance.profile",
         string="After-Sales Profile",
         groups="hr.group_hr_user,aftersales_service.group_aftersales_manager",
+        # Not fetched with the employee's other columns: a service manager
+        # without HR rights reads employees through their public profile,
+        # which does not hold it.
+        prefetch=False,
         help="Role profile the monthly after-sales scorecard is built with.",
     )
     aftersales_score_ids = fields.One2many(

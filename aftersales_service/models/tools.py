@@ -1,5 +1,9 @@
 """Small pure helpers shared by the models."""
 
+import re
+
+EMAIL_LOCAL_PART = re.compile(r"([^\s<>\"',;:]+)@")
+
 
 def mask_phone(value):
     """Mask the middle of a phone number: 13812345678 -> 138****5678.
@@ -25,3 +29,12 @@ def mask_email(value):
     if not sep:
         return f"{value[:1]}***"
     return f"{local[:1]}***@{domain}"
+
+
+def mask_emails_in(text):
+    """Mask every e-mail address inside ``text`` (a plain address, a
+    formatted "Name <address>" or a list): the local part keeps its first
+    character. Other text is kept."""
+    if not text:
+        return text
+    return EMAIL_LOCAL_PART.sub(lambda match: f"{match.group(1)[:1]}***@", text)

@@ -10,7 +10,10 @@ class AftersalesCallbackOutcomeWizard(models.TransientModel):
 
     callback_id = fields.Many2one("aftersales.callback", required=True)
     partner_id = fields.Many2one(related="callback_id.partner_id")
-    partner_phone = fields.Char(related="callback_id.partner_phone")
+    partner_phone = fields.Char(
+        related="callback_id.partner_phone",
+        groups="aftersales_service.group_aftersales_contact_full",
+    )
     attempt_count = fields.Integer(related="callback_id.attempt_count")
     outcome = fields.Selection(OUTCOMES, required=True, default="reached")
     callback_date = fields.Datetime(
