@@ -172,15 +172,14 @@ class TestContactMasking(AftersalesHttpCase):
             "as_tech", "res.users", "read", [self.portal_user.id], ["email", "phone"]
         )
         self.assertEqual(
-            user, [{"id": self.portal_user.id, "email": EMAIL_MASKED, "phone": PHONE_MASKED}]
+            user,
+            [{"id": self.portal_user.id, "email": EMAIL_MASKED, "phone": PHONE_MASKED}],
         )
         follower = self.ticket.message_follower_ids.filtered(
             lambda f: f.partner_id == self.customer
         )
         self.assertTrue(follower)
-        data = self._ok(
-            "as_tech", "mail.followers", "read", [follower.id], ["email"]
-        )
+        data = self._ok("as_tech", "mail.followers", "read", [follower.id], ["email"])
         self.assertEqual(data, [{"id": follower.id, "email": EMAIL_MASKED}])
 
     def test_technician_sees_colleagues_in_full(self):
@@ -202,7 +201,9 @@ class TestContactMasking(AftersalesHttpCase):
             [self.callback.id],
             specification={"partner_phone": {}},
         )
-        self.assertEqual(values, [{"id": self.callback.id, "partner_phone": "139 8765 4321"}])
+        self.assertEqual(
+            values, [{"id": self.callback.id, "partner_phone": "139 8765 4321"}]
+        )
         partner = self._ok(
             "as_agent", "res.partner", "read", [self.customer.id], ["phone", "email"]
         )
@@ -220,7 +221,11 @@ class TestContactMasking(AftersalesHttpCase):
 
     def test_technician_gets_the_callback_number_masked(self):
         result, error = self._rpc(
-            "as_tech", "aftersales.callback", "read", [self.callback.id], ["partner_phone"]
+            "as_tech",
+            "aftersales.callback",
+            "read",
+            [self.callback.id],
+            ["partner_phone"],
         )
         self.assertIsNone(result)
         self.assertIn(
@@ -244,7 +249,9 @@ class TestContactMasking(AftersalesHttpCase):
             (self.user_manager, "partner_phone", "partner_phone_masked"),
             (self.user_technician, "partner_phone_masked", "partner_phone"),
         ):
-            views = Callback.with_user(user).get_views([(False, "list"), (False, "form")])
+            views = Callback.with_user(user).get_views(
+                [(False, "list"), (False, "form")]
+            )
             for view_type in ("list", "form"):
                 arch = views["views"][view_type]["arch"]
                 self.assertIn(f'name="{shown}"', arch, (user.login, view_type))

@@ -27,9 +27,7 @@ OWNER_BY_HAND = (
 
 def access_refused(operation, description, model):
     """The first line of Odoo's refusal for lack of access rights."""
-    return (
-        rf"^You are not allowed to {operation} '{description}' \({model}\) records\."
-    )
+    return rf"^You are not allowed to {operation} '{description}' \({model}\) records\."
 
 
 class TestCallbackGuards(CallbackCase):

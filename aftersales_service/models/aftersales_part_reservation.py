@@ -564,7 +564,9 @@ class AftersalesPartReservation(models.Model):
         moves = pickings.move_ids
         moves._action_confirm(merge=False)
         reservations.line_ids._reserve_requested_lots()
-        self._write_flow({"state": "confirmed", "date_confirmed": fields.Datetime.now()})
+        self._write_flow(
+            {"state": "confirmed", "date_confirmed": fields.Datetime.now()}
+        )
         pickings._message_log_batch(
             bodies={
                 reservation.picking_id.id: _(

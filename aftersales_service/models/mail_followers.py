@@ -13,9 +13,7 @@ class MailFollowers(models.Model):
         if "email" in fnames and result:
             followers = self.browse([vals["id"] for vals in result]).sudo()
             masked = followers.partner_id._aftersales_masked_ids()
-            partner_of = {
-                follower.id: follower.partner_id.id for follower in followers
-            }
+            partner_of = {follower.id: follower.partner_id.id for follower in followers}
             for vals in result:
                 if partner_of.get(vals["id"]) in masked:
                     vals["email"] = mask_contact_value("email", vals["email"])

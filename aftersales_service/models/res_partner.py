@@ -170,12 +170,13 @@ class ResPartner(models.Model):
 
     @api.depends_context("uid")
     def _compute_display_name(self):
-        super()._compute_display_name()
+        result = super()._compute_display_name()
         if self.env.context.get("show_email"):
             masked = self._aftersales_masked_ids()
             for partner in self:
                 if partner.id in masked:
                     partner.display_name = mask_emails_in(partner.display_name)
+        return result
 
     @api.model
     def _search_display_name(self, operator, value):
@@ -208,7 +209,9 @@ class ResPartner(models.Model):
     ):
         if not self.env.su and self._aftersales_contacts_masked():
             specs = [*groupby, *aggregates]
-            if any(spec.split(":")[0].split(".")[0] in CONTACT_FIELDS for spec in specs):
+            if any(
+                spec.split(":")[0].split(".")[0] in CONTACT_FIELDS for spec in specs
+            ):
                 raise AccessError(
                     _(
                         "Customers' phone numbers and e-mails are masked for "
