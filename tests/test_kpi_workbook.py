@@ -2,12 +2,13 @@
 
 import io
 import zipfile
-from datetime import date
+from datetime import date, datetime
 
 import openpyxl
 
+from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import Form
+from odoo.tests import Form, new_test_user
 
 from .test_performance_score import OCT, PerformanceCase
 
@@ -100,6 +101,100 @@ class TestKpiReport(PerformanceCase):
         self.env["aftersales.kpi.report"].with_user(self.user_team).search([])
         with self.assertRaises(AccessError):
             self.env["aftersales.kpi.report"].with_user(self.user_agent).search([])
+
+    def test_complaint_rate_counts_reopened_tickets(self):
+        """t4 reopened by an unhappy answer (no new complaint ticket) and
+        found at fault: it drew a complaint as t2 and t3 did."""
+        self.env.cr.execute(
+            "UPDATE aftersales_ticket SET is_complaint = TRUE, "
+            "company_at_fault = TRUE WHERE id = %s",
+            [self.t4.id],
+        )
+        kpis = self._kpis(
+            [("ticket_id", "in", self.tickets.ids)],
+            ["complaint_rate:avg", "complaint_at_fault_count:sum"],
+        )
+        self.assertAlmostEqual(kpis["complaint_rate:avg"], 300.0 / 7)
+        self.assertEqual(kpis["complaint_at_fault_count:sum"], 2)  # t6 and t4
+        row = self.env["aftersales.kpi.report"].search([("ticket_id", "=", self.t4.id)])
+        self.assertEqual((row.complaint_rate, row.complaint_at_fault_count), (100, 1))
+
+
+class TestReportsFollowTeamRules(PerformanceCase):
+    """A dispatcher of the Nanjing point sees Nanjing's figures only, as in
+    the ticket list; the region's dispatcher sees the whole region."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user_nanjing = new_test_user(
+            cls.env,
+            login="as_nanjing",
+            name="Xu Nanjing Dispatcher",
+            groups="aftersales_service.group_aftersales_user_team",
+        )
+        cls.team_other_point.member_ids = [Command.link(cls.user_nanjing.id)]
+        cls.t_nj = cls._create_ticket(
+            owner_id=cls.user_agent2.id,
+            team_id=cls.team_other_point.id,
+            received_date=datetime(2025, 10, 8, 9),
+        )
+        cls.cb_nj = cls.env["aftersales.callback"].create(
+            {"name": "CB-NJ", "ticket_id": cls.t_nj.id, "due_date": OCT}
+        )
+
+    def test_kpi_report_shows_what_the_ticket_list_shows(self):
+        Report = self.env["aftersales.kpi.report"]
+        Ticket = self.env["aftersales.ticket"]
+        for user in (self.user_nanjing, self.user_team, self.user_manager):
+            seen = Report.with_user(user).search([]).ticket_id
+            self.assertEqual(seen, Ticket.with_user(user).search([]), user.login)
+        nanjing = Report.with_user(self.user_nanjing)
+        self.assertEqual(nanjing.search([]).ticket_id, self.t_nj)
+        self.assertFalse(nanjing.search([("team_id", "=", self.team_point.id)]))
+        [(count,)] = nanjing._read_group([], [], ["ticket_count:sum"])
+        self.assertEqual(count, 1)
+        region = Report.with_user(self.user_team).search([]).ticket_id
+        self.assertEqual(region, self.tickets | self.t_sep | self.t_nj)
+
+    def test_callback_report_shows_the_team_callbacks(self):
+        Report = self.env["aftersales.callback.report"]
+        Callback = self.env["aftersales.callback"]
+        for user in (self.user_nanjing, self.user_team, self.user_manager):
+            seen = Report.with_user(user).search([]).callback_id
+            self.assertEqual(seen, Callback.with_user(user).search([]), user.login)
+        self.assertEqual(
+            Report.with_user(self.user_nanjing).search([]).callback_id, self.cb_nj
+        )
+        [(answered,)] = Report.with_user(self.user_nanjing)._read_group(
+            [], [], ["answered_count:sum"]
+        )
+        self.assertEqual(answered, 0)
+        [(answered,)] = Report.with_user(self.user_team)._read_group(
+            [], [], ["answered_count:sum"]
+        )
+        self.assertEqual(answered, 4)
+
+    def test_workbook_of_a_team_user_holds_their_tickets_only(self):
+        form = Form(
+            self.env["aftersales.kpi.workbook.wizard"].with_user(self.user_nanjing)
+        )
+        form.date_from = OCT
+        form.date_to = date(2025, 10, 31)
+        wizard = form.save()
+        wizard.action_export()
+        book = openpyxl.load_workbook(io.BytesIO(wizard.attachment_id.raw))
+        rows = [list(r) for r in book["Tickets and SLA"].iter_rows(values_only=True)]
+        self.assertEqual([row[0] for row in rows[1:]], [self.t_nj.name])
+        summary = {
+            row[0]: row[1:]
+            for row in book["Summary"].iter_rows(values_only=True)
+            if row[0]
+        }
+        self.assertEqual(summary["Tickets"][:2], (1, 0))
+        self.assertEqual(summary["Parts cost"][0], 0)
+        parts = list(book["Parts"].iter_rows(values_only=True))
+        self.assertEqual(len(parts), 1, "t1's parts belong to another team")
 
 
 class TestKpiWorkbook(PerformanceCase):
@@ -205,12 +300,20 @@ class TestKpiWorkbook(PerformanceCase):
         with self.assertRaises(ValidationError):
             self._wizard(date_from=date(2025, 10, 31), date_to=date(2025, 10, 1))
 
-    def test_only_managers_export(self):
-        for user in (self.user_agent, self.user_hr, self.user_team):
+    def test_only_supervisors_export_and_managers_send(self):
+        for user in (self.user_agent, self.user_hr):
             with self.assertRaises(AccessError):
                 self.env["aftersales.kpi.workbook.wizard"].with_user(user).create(
                     {"date_from": OCT, "date_to": date(2025, 10, 31)}
                 )
+        self.company.aftersales_kpi_recipient_ids = self.user_manager
+        wizard = self._wizard(user=self.user_team)
+        with self.assertRaises(AccessError) as error:
+            wizard.action_send()
+        self.assertEqual(
+            str(error.exception),
+            "Only after-sales managers send the KPI workbook to its recipients.",
+        )
 
     def test_scheduled_email_to_managers(self):
         self.company.aftersales_kpi_recipient_ids = self.user_manager

@@ -6,7 +6,8 @@ from ..models.aftersales_callback import CALLBACK_STATES, NPS_CATEGORIES
 class AftersalesCallbackReport(models.Model):
     """One row per callback. Rates are 0/100 per row (empty where the row
     does not count), so the pivot's average is the rate: NPS is the average
-    of +100 (promoter), 0 (passive) and -100 (detractor)."""
+    of +100 (promoter), 0 (passive) and -100 (detractor). Record rules show
+    each user the rows of the callbacks they see."""
 
     _name = "aftersales.callback.report"
     _description = "After-Sales Callback and Satisfaction Analysis"
@@ -21,6 +22,7 @@ class AftersalesCallbackReport(models.Model):
     technician_id = fields.Many2one("hr.employee", readonly=True)
     owner_id = fields.Many2one("res.users", string="Ticket Owner", readonly=True)
     user_id = fields.Many2one("res.users", string="Callback Agent", readonly=True)
+    callback_team_id = fields.Many2one("aftersales.team", readonly=True)
     product_id = fields.Many2one("product.product", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     state = fields.Selection(CALLBACK_STATES, readonly=True)
@@ -75,6 +77,7 @@ class AftersalesCallbackReport(models.Model):
                 cb.technician_id AS technician_id,
                 cb.owner_id AS owner_id,
                 cb.user_id AS user_id,
+                cb.callback_team_id AS callback_team_id,
                 cb.product_id AS product_id,
                 cb.partner_id AS partner_id,
                 cb.state AS state,

@@ -1,6 +1,5 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
-from odoo.tools.sql import column_exists, table_exists
 
 
 class AftersalesKpiReport(models.Model):
@@ -9,9 +8,8 @@ class AftersalesKpiReport(models.Model):
     Percentages are per ticket (100 or 0, empty when it does not apply) and
     averaged by the pivot, so any grouping (team, region, product,
     technician, fault, period) gives the right rate. The view joins per-ticket
-    aggregates of SLA lines, callbacks and part reservations; a table of a
-    capability that is not installed yet is replaced by empty values so the
-    view never breaks an install.
+    aggregates of SLA lines, callbacks, part reservations and complaints.
+    Record rules show each user the rows of the tickets they see.
     """
 
     _name = "aftersales.kpi.report"
@@ -66,7 +64,8 @@ class AftersalesKpiReport(models.Model):
         string="Complaint Rate (%)",
         readonly=True,
         aggregator="avg",
-        help="Tickets that drew a complaint.",
+        help="Tickets that drew a complaint: a complaint ticket about them, or "
+        "reopened by an unhappy callback answer.",
     )
     complaint_at_fault_count = fields.Integer(
         string="# Complaints at Fault", readonly=True
@@ -88,83 +87,64 @@ class AftersalesKpiReport(models.Model):
         help="Cost of the parts consumed on the ticket, averaged over tickets.",
     )
 
-    def _kpi_sources(self):
-        """Per-ticket aggregate sub-queries, empty when a table is missing."""
-        cr = self.env.cr
-        sla = (
-            "SELECT NULL::int AS ticket_id, 0 AS met, 0 AS decided, "
-            "NULL::float AS response_hours WHERE FALSE"
-        )
-        if table_exists(cr, "aftersales_ticket_sla"):
-            sla = """
-                SELECT ticket_id,
-                       count(*) FILTER (WHERE status = 'met') AS met,
-                       count(*) FILTER (
-                           WHERE status IN ('met', 'late', 'failed')
-                       ) AS decided,
-                       min(elapsed_hours) FILTER (
-                           WHERE target_type = 'response' AND reached_date IS NOT NULL
-                       ) AS response_hours
-                  FROM aftersales_ticket_sla GROUP BY ticket_id
-            """
-        callback = (
-            "SELECT NULL::int AS ticket_id, NULL::float AS satisfaction, "
-            "NULL::float AS nps WHERE FALSE"
-        )
-        if table_exists(cr, "aftersales_callback"):
-            callback = """
-                SELECT ticket_id,
-                       avg(satisfaction) FILTER (
-                           WHERE satisfaction > 0
-                       ) AS satisfaction,
-                       avg(CASE nps_category WHEN 'promoter' THEN 100.0
-                                             WHEN 'detractor' THEN -100.0
-                                             WHEN 'passive' THEN 0.0 END) AS nps
-                  FROM aftersales_callback WHERE has_scores GROUP BY ticket_id
-            """
-        parts = (
-            "SELECT NULL::int AS ticket_id, 0 AS reserved, 0 AS consumed, "
-            "0 AS cost, 0 AS warranty WHERE FALSE"
-        )
-        if table_exists(cr, "aftersales_part_reservation_line"):
-            parts = """
-                SELECT l.ticket_id,
-                       sum(l.product_qty) AS reserved,
-                       sum(COALESCE(l.qty_consumed, 0)) AS consumed,
-                       sum(COALESCE(l.consumed_product_qty, 0) * COALESCE(
-                           (pp.standard_price ->> l.company_id::text)::numeric, 0)
-                       ) AS cost,
-                       sum(COALESCE(l.warranty_cost, 0)) AS warranty
-                  FROM aftersales_part_reservation_line l
-                  JOIN product_product pp ON pp.id = l.product_id
-                 WHERE l.state NOT IN ('cancel', 'draft')
-                 GROUP BY l.ticket_id
-            """
-        complaint = (
-            "SELECT NULL::int AS ticket_id, 0 AS complaints, 0 AS at_fault WHERE FALSE"
-        )
-        if column_exists(cr, "aftersales_ticket", "complaint_of_id"):
-            complaint = """
-                SELECT complaint_of_id AS ticket_id, count(*) AS complaints,
-                       count(*) FILTER (WHERE company_at_fault) AS at_fault
-                  FROM aftersales_ticket WHERE complaint_of_id IS NOT NULL
-                 GROUP BY complaint_of_id
-            """
-        return sla, callback, parts, complaint
-
     def init(self):
-        sla, callback, parts, complaint = self._kpi_sources()
         tools.drop_view_if_exists(self.env.cr, self._table)
-        # The sub-queries are constant SQL chosen in _kpi_sources(), no user
-        # input: they are composed with SQL() rather than formatted in.
         self.env.cr.execute(
             SQL(
                 """
             CREATE OR REPLACE VIEW %s AS (
-            WITH sla AS (%s),
-                 cb AS (%s),
-                 parts AS (%s),
-                 complaint AS (%s),
+            WITH sla AS (
+                     SELECT ticket_id,
+                            count(*) FILTER (WHERE status = 'met') AS met,
+                            count(*) FILTER (
+                                WHERE status IN ('met', 'late', 'failed')
+                            ) AS decided,
+                            min(elapsed_hours) FILTER (
+                                WHERE target_type = 'response'
+                                  AND reached_date IS NOT NULL
+                            ) AS response_hours
+                       FROM aftersales_ticket_sla GROUP BY ticket_id
+                 ),
+                 cb AS (
+                     SELECT ticket_id,
+                            avg(satisfaction) FILTER (
+                                WHERE satisfaction > 0
+                            ) AS satisfaction,
+                            avg(CASE nps_category WHEN 'promoter' THEN 100.0
+                                                  WHEN 'detractor' THEN -100.0
+                                                  WHEN 'passive' THEN 0.0 END) AS nps
+                       FROM aftersales_callback WHERE has_scores GROUP BY ticket_id
+                 ),
+                 parts AS (
+                     SELECT l.ticket_id,
+                            sum(l.product_qty) AS reserved,
+                            sum(COALESCE(l.qty_consumed, 0)) AS consumed,
+                            sum(COALESCE(l.consumed_product_qty, 0) * COALESCE(
+                                (pp.standard_price ->> l.company_id::text)::numeric, 0)
+                            ) AS cost,
+                            sum(COALESCE(l.warranty_cost, 0)) AS warranty
+                       FROM aftersales_part_reservation_line l
+                       JOIN product_product pp ON pp.id = l.product_id
+                      WHERE l.state NOT IN ('cancel', 'draft')
+                      GROUP BY l.ticket_id
+                 ),
+                 -- A complaint is a new complaint ticket about this one, or
+                 -- this very ticket reopened by an unhappy answer.
+                 complaint AS (
+                     SELECT ticket_id, count(*) AS complaints,
+                            count(*) FILTER (WHERE at_fault) AS at_fault
+                       FROM (
+                           SELECT complaint_of_id AS ticket_id,
+                                  company_at_fault AS at_fault
+                             FROM aftersales_ticket
+                            WHERE complaint_of_id IS NOT NULL
+                           UNION ALL
+                           SELECT id, company_at_fault
+                             FROM aftersales_ticket
+                            WHERE is_complaint AND complaint_of_id IS NULL
+                       ) drawn
+                      GROUP BY ticket_id
+                 ),
                  repeated AS (
                      SELECT DISTINCT repeat_of_id AS ticket_id FROM aftersales_ticket
                       WHERE repeat_of_id IS NOT NULL
@@ -218,9 +198,5 @@ class AftersalesKpiReport(models.Model):
             )
             """,
                 SQL.identifier(self._table),
-                SQL(sla),
-                SQL(callback),
-                SQL(parts),
-                SQL(complaint),
             )
         )

@@ -7,6 +7,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import _, _lt, api, fields, models
 from odoo.exceptions import AccessError, ValidationError
+from odoo.tools import SQL
 
 BATCH = 5000
 
@@ -75,10 +76,22 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
     def _ensure_allowed(self):
         if not (
             self.env.su
+            or self.env.user.has_group("aftersales_service.group_aftersales_user_team")
+        ):
+            raise AccessError(
+                _(
+                    "Only team supervisors and after-sales managers can export "
+                    "the KPI workbook."
+                )
+            )
+
+    def _ensure_can_send(self):
+        if not (
+            self.env.su
             or self.env.user.has_group("aftersales_service.group_aftersales_manager")
         ):
             raise AccessError(
-                _("Only after-sales managers can export the KPI workbook.")
+                _("Only after-sales managers send the KPI workbook to its recipients.")
             )
 
     def action_export(self):
@@ -107,6 +120,7 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
 
     def _send_workbook(self):
         self.ensure_one()
+        self._ensure_can_send()
         recipients = self.company_id.aftersales_kpi_recipient_ids
         if not recipients:
             raise ValidationError(
@@ -165,31 +179,21 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
         length = end - start
         return start - length - timedelta(days=1), start - timedelta(days=1)
 
-    def _filter_sql(self, date_from, date_to, alias="k", date_field="date"):
-        team_ids = (
-            self.env["aftersales.team"]
-            .sudo()
-            .search([("id", "child_of", self.team_id.id)])
-            .ids
-            if self.team_id
-            else None
-        )
-        sql = (
-            f"{alias}.company_id = %(company)s AND {alias}.{date_field} >= %(dt_from)s "
-            f"AND {alias}.{date_field} < %(dt_to)s"
-        )
-        params = {
-            "company": self.company_id.id,
-            "dt_from": datetime.combine(date_from, time.min),
-            "dt_to": datetime.combine(date_to + timedelta(days=1), time.min),
-        }
-        if team_ids is not None:
-            sql += f" AND {alias}.team_id = ANY(%(teams)s)"
-            params["teams"] = team_ids
-        return sql, params
+    def _report_query(self, date_from, date_to):
+        """The KPI report rows of the period that the user sees: the record
+        rules of the report (the ticket rules) apply, so a team supervisor's
+        workbook holds their teams' tickets only."""
+        domain = [
+            ("company_id", "=", self.company_id.id),
+            ("date", ">=", datetime.combine(date_from, time.min)),
+            ("date", "<", datetime.combine(date_to + timedelta(days=1), time.min)),
+        ]
+        if self.team_id:
+            domain.append(("team_id", "child_of", self.team_id.id))
+        return self.env["aftersales.kpi.report"]._search(domain)
 
-    def _summary_values(self, date_from, date_to, table="aftersales_kpi_report"):
-        where, params = self._filter_sql(date_from, date_to)
+    def _summary_values(self, rows):
+        """The summary KPIs over ``rows``, an SQL source of report rows."""
         aggregates = {
             "ticket_count": "count(*)",
             "closed_count": "sum(closed_count)",
@@ -199,18 +203,18 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
         select = ", ".join(
             aggregates.get(key, f"avg({key})") for key, *_rest in SUMMARY_KPIS
         )
-        self.env.cr.execute(f"SELECT {select} FROM {table} k WHERE {where}", params)
+        self.env.cr.execute(SQL("SELECT %s FROM %s k", SQL(select), rows))
         row = self.env.cr.fetchone()
         return {
             key: float(value) if value is not None else None
             for (key, *_rest), value in zip(SUMMARY_KPIS, row, strict=True)
         }
 
-    def _query_batches(self, query, params):
+    def _query_batches(self, query):
         """Rows of ``query`` (ordered by its first column, an id) in batches."""
         last_id = 0
         while True:
-            self.env.cr.execute(query, dict(params, last_id=last_id, limit=BATCH))
+            self.env.cr.execute(query, {"last_id": last_id, "limit": BATCH})
             rows = self.env.cr.fetchall()
             if not rows:
                 return
@@ -251,13 +255,15 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
         evaluating it once and reading the sheets (and the ticket rows, in
         batches) from the temporary table keeps the export linear.
         """
-        where, params = self._filter_sql(self.date_from, self.date_to)
+        query = self._report_query(self.date_from, self.date_to)
         cr = self.env.cr
         cr.execute("DROP TABLE IF EXISTS aftersales_kpi_workbook_rows")
         cr.execute(
-            "CREATE TEMPORARY TABLE aftersales_kpi_workbook_rows ON COMMIT DROP AS "
-            f"SELECT k.* FROM aftersales_kpi_report k WHERE {where}",
-            params,
+            SQL(
+                "CREATE TEMPORARY TABLE aftersales_kpi_workbook_rows ON COMMIT DROP "
+                "AS SELECT k.* FROM aftersales_kpi_report k WHERE k.id IN %s",
+                query.subselect(),
+            )
         )
         cr.execute("CREATE INDEX ON aftersales_kpi_workbook_rows (id)")
         cr.execute("ANALYZE aftersales_kpi_workbook_rows")
@@ -301,10 +307,13 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
     def _sheet_summary(self, workbook, formats):
         sheet = workbook.add_worksheet(_("Summary"))
         prev_from, prev_to = self._previous_period()
-        current = self._summary_values(
-            self.date_from, self.date_to, table="aftersales_kpi_workbook_rows"
+        current = self._summary_values(SQL("aftersales_kpi_workbook_rows"))
+        previous = self._summary_values(
+            SQL(
+                "(SELECT * FROM aftersales_kpi_report WHERE id IN %s)",
+                self._report_query(prev_from, prev_to).subselect(),
+            )
         )
-        previous = self._summary_values(prev_from, prev_to)
         headers = [
             (_("KPI"), "text", 28),
             (f"{self.date_from} - {self.date_to}", "dec", 22),
@@ -374,8 +383,7 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
             (_("Repeat"), "pct", 9),
             (_("Fault"), "text", 10),
         ]
-        where, params = self._filter_sql(self.date_from, self.date_to)
-        query = f"""
+        query = """
             SELECT k.id, t.name, k.date, k.closed_date, team.complete_name,
                    emp.name, COALESCE(pt.name->>'en_US', pt.name->>'zh_CN'),
                    st.name, k.response_hours, k.resolution_hours,
@@ -389,7 +397,7 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
               LEFT JOIN product_product pp ON pp.id = k.product_id
               LEFT JOIN product_template pt ON pt.id = pp.product_tmpl_id
               LEFT JOIN res_country_state st ON st.id = k.region_id
-             WHERE {where} AND k.id > %(last_id)s
+             WHERE k.id > %(last_id)s
              ORDER BY k.id LIMIT %(limit)s
         """
         row_index = 0
@@ -397,7 +405,7 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
             sheet.set_column(col, col, width, formats[fmt])
             sheet.write(0, col, label, formats["header"])
         sheet.freeze_panes(1, 0)
-        for rows in self._query_batches(query, params):
+        for rows in self._query_batches(query):
             row_index = self._write_table_rows(
                 sheet, formats, headers, (row[1:] for row in rows), row_index
             )
@@ -418,20 +426,22 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
                     sheet.write_string(row_index, col, str(value), fmt)
         return row_index
 
-    def _grouped_rows(self, select, group, where_extra=""):
-        where, params = self._filter_sql(self.date_from, self.date_to)
+    def _grouped_rows(self, select, group):
+        """``select`` and ``group`` are constant column lists of the sheets."""
         self.env.cr.execute(
-            f"""
-            SELECT {select}
+            SQL(
+                """
+            SELECT %s
               FROM aftersales_kpi_workbook_rows k
               LEFT JOIN aftersales_team team ON team.id = k.team_id
               LEFT JOIN hr_employee emp ON emp.id = k.technician_id
               LEFT JOIN product_product pp ON pp.id = k.product_id
               LEFT JOIN product_template pt ON pt.id = pp.product_tmpl_id
-             WHERE {where} {where_extra}
-             GROUP BY {group} ORDER BY 1
+             GROUP BY %s ORDER BY 1
             """,
-            params,
+                SQL(select),
+                SQL(group),
+            )
         )
         return self.env.cr.fetchall()
 
@@ -462,12 +472,9 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
             (_("Cost"), "money", 14),
             (_("Warranty cost"), "money", 14),
         ]
-        rows = []
-        where, params = self._filter_sql(
-            self.date_from, self.date_to, alias="t", date_field="received_date"
-        )
+        # The parts of the period's tickets the user sees (the workbook rows).
         self.env.cr.execute(
-            f"""
+            """
             SELECT COALESCE(pt.name->>'en_US', pt.name->>'zh_CN'),
                    sum(l.product_qty), sum(COALESCE(l.qty_consumed, 0)),
                    CASE WHEN sum(l.product_qty) > 0 THEN
@@ -477,13 +484,12 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
                        (pp.standard_price ->> l.company_id::text)::numeric, 0)),
                    sum(COALESCE(l.warranty_cost, 0))
               FROM aftersales_part_reservation_line l
-              JOIN aftersales_ticket t ON t.id = l.ticket_id
               JOIN product_product pp ON pp.id = l.product_id
               JOIN product_template pt ON pt.id = pp.product_tmpl_id
-             WHERE {where} AND l.state NOT IN ('cancel', 'draft')
+             WHERE l.ticket_id IN (SELECT ticket_id FROM aftersales_kpi_workbook_rows)
+               AND l.state NOT IN ('cancel', 'draft')
              GROUP BY 1 ORDER BY 1
-            """,
-            params,
+            """
         )
         rows = [tuple(map(_num, r)) for r in self.env.cr.fetchall()]
         self._write_table(sheet, formats, headers, rows)
