@@ -10,7 +10,11 @@ class MailFollowers(models.Model):
         """A follower's e-mail (shown in the chatter's followers list) is
         masked like its partner's (see res.partner)."""
         result = super()._read_format(fnames, load=load)
-        if "email" in fnames and result:
+        if (
+            "email" in fnames
+            and result
+            and self.env["res.partner"]._aftersales_contacts_masked()
+        ):
             followers = self.browse([vals["id"] for vals in result]).sudo()
             masked = followers.partner_id._aftersales_masked_ids()
             partner_of = {follower.id: follower.partner_id.id for follower in followers}

@@ -19,7 +19,11 @@ class ResUsers(models.Model):
         masked like the partner's (see res.partner)."""
         result = super()._read_format(fnames, load=load)
         fields_to_mask = CONTACT_FIELDS.intersection(fnames)
-        if fields_to_mask and result:
+        if (
+            fields_to_mask
+            and result
+            and self.env["res.partner"]._aftersales_contacts_masked()
+        ):
             users = self.browse([vals["id"] for vals in result]).sudo()
             masked = users.partner_id._aftersales_masked_ids()
             partner_of = {user.id: user.partner_id.id for user in users}
