@@ -33,6 +33,7 @@
         "data/aftersales_callback_data.xml",
         "data/aftersales_parts_data.xml",
         "data/aftersales_performance_data.xml",
+        "data/res_company_data.xml",
         "views/aftersales_ticket_views.xml",
         "views/aftersales_team_views.xml",
         "views/aftersales_channel_views.xml",

@@ -14,6 +14,19 @@ class TestIncident(SlaCase):
         cls.level_1 = cls.env.ref("aftersales_service.incident_level_1")
         cls.level_2 = cls.env.ref("aftersales_service.incident_level_2")
         cls.level_3 = cls.env.ref("aftersales_service.incident_level_3")
+        levels = cls.level_1 | cls.level_2 | cls.level_3
+        cls.shipped_plan = [
+            (
+                lvl.level,
+                lvl.min_ticket_count,
+                lvl.window_days,
+                lvl.response_hours,
+                lvl.recall_hours,
+                lvl.recipient,
+                lvl.user_id,
+            )
+            for lvl in levels
+        ]
         # Small thresholds for the tests: level 1 from 3, 2 from 5, 3 from 8
         cls.level_1.min_ticket_count = 3
         cls.level_2.min_ticket_count = 5
@@ -33,14 +46,18 @@ class TestIncident(SlaCase):
         )
 
     def test_default_thresholds_follow_the_emergency_plan(self):
-        levels = self.env["aftersales.escalation.level"].search(
-            [("scope", "=", "incident")], order="level"
-        )
-        self.assertEqual(levels.mapped("window_days"), [7, 7, 7])
-        self.assertEqual(levels.mapped("response_hours"), [48.0, 72.0, 12.0])
-        self.assertEqual(levels.mapped("recall_hours"), [0.0, 0.0, 48.0])
+        """The shipped plan (read before this class lowered it): 10, 50 and
+        more than 200 tickets of a product or lot within 7 days; answers due
+        in 48, 72 and 12 hours; a recall plan within 48 hours at level 3."""
+        admin = self.env.ref("base.user_admin")
+        no_user = self.env["res.users"]
         self.assertEqual(
-            levels.mapped("recipient"), ["regional_manager", "head_of_service", "user"]
+            self.shipped_plan,
+            [
+                (1, 10, 7, 48.0, 0.0, "regional_manager", no_user),
+                (2, 50, 7, 72.0, 0.0, "head_of_service", no_user),
+                (3, 201, 7, 12.0, 48.0, "user", admin),
+            ],
         )
 
     def test_cluster_opens_then_raises_the_incident(self):

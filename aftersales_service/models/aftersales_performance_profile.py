@@ -26,7 +26,9 @@ class AftersalesPerformanceProfile(models.Model):
         default=lambda self: self.env.company,
     )
     role = fields.Selection(PROFILE_ROLES, required=True, default="agent")
-    indicator_ids = fields.One2many("aftersales.performance.indicator", "profile_id")
+    indicator_ids = fields.One2many(
+        "aftersales.performance.indicator", "profile_id", copy=True
+    )
     target_score = fields.Float(
         string="Target Total",
         default=80.0,

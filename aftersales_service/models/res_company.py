@@ -1,6 +1,37 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+# The shipped after-sales configuration (records of the first company, made by
+# the data files) that every other company gets a copy of.
+AFTERSALES_COMPANY_DEFAULTS = {
+    "aftersales.sla.policy": (
+        "sla_policy_normal",
+        "sla_policy_urgent",
+        "sla_policy_critical",
+        "sla_policy_vip",
+        "sla_policy_vip_urgent",
+        "sla_policy_vip_critical",
+    ),
+    "aftersales.escalation.level": (
+        "escalation_sla_team_leader",
+        "escalation_sla_regional_manager",
+        "escalation_sla_head_of_service",
+        "incident_level_1",
+        "incident_level_2",
+        "incident_level_3",
+    ),
+    "aftersales.callback.rule": (
+        "callback_rule_cancelled",
+        "callback_rule_vip",
+        "callback_rule_standard",
+    ),
+    "aftersales.performance.profile": (
+        "performance_profile_agent",
+        "performance_profile_technician",
+        "performance_profile_manager",
+    ),
+}
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
@@ -19,6 +50,50 @@ class ResCompany(models.Model):
                 raise ValidationError(
                     _("Repeat Contact Window: the number of days cannot be negative.")
                 )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = super().create(vals_list)
+        companies._aftersales_create_defaults()
+        return companies
+
+    @api.model
+    def _aftersales_create_defaults_all(self):
+        """At install: every existing company gets the shipped configuration."""
+        self.search([])._aftersales_create_defaults()
+
+    def _aftersales_create_defaults(self):
+        """Give each company the shipped service-level policies, escalation
+        and batch-failure levels, callback rules and performance profiles: a
+        copy of the shipped records (as they are now, translations included)
+        for every kind the company has none of. Links to another company's
+        records (teams, calendars, agents) are left empty."""
+        for model, xmlids in AFTERSALES_COMPANY_DEFAULTS.items():
+            Model = self.env[model].sudo().with_context(active_test=False)
+            templates = Model.browse()
+            for xmlid in xmlids:
+                templates |= (
+                    self.env.ref(
+                        f"aftersales_service.{xmlid}", raise_if_not_found=False
+                    )
+                    or Model.browse()
+                )
+            if not templates:
+                continue
+            configured = {
+                company.id
+                for [company] in Model._read_group(
+                    [("company_id", "in", self.ids)], ["company_id"]
+                )
+            }
+            company_bound = {
+                fname: False
+                for fname, field in Model._fields.items()
+                if field.relational and field.check_company
+            }
+            for company in self:
+                if company.id not in configured:
+                    templates.copy(dict(company_bound, company_id=company.id))
 
     def _prepare_aftersales_sequence_vals(self):
         self.ensure_one()
