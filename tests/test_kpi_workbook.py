@@ -119,6 +119,22 @@ class TestKpiReport(PerformanceCase):
         row = self.env["aftersales.kpi.report"].search([("ticket_id", "=", self.t4.id)])
         self.assertEqual((row.complaint_rate, row.complaint_at_fault_count), (100, 1))
 
+    def test_cancelled_tickets_are_left_out_of_resolution(self):
+        """t3 cancelled: first-time fix over t1 (repeated), t2 and t6;
+        resolution time over t1, t2 and t6 (123, 122 and 27 hours)."""
+        self.env.cr.execute(
+            "UPDATE aftersales_ticket SET stage_id = %s, outcome = 'cancelled' "
+            "WHERE id = %s",
+            [self.env.ref("aftersales_service.stage_cancelled").id, self.t3.id],
+        )
+        kpis = self._kpis(
+            [("ticket_id", "in", self.tickets.ids)],
+            ["closed_count:sum", "first_time_fix:avg", "resolution_hours:avg"],
+        )
+        self.assertEqual(kpis["closed_count:sum"], 4)
+        self.assertAlmostEqual(kpis["first_time_fix:avg"], 200.0 / 3)
+        self.assertAlmostEqual(kpis["resolution_hours:avg"], 272.0 / 3)
+
 
 class TestReportsFollowTeamRules(PerformanceCase):
     """A dispatcher of the Nanjing point sees Nanjing's figures only, as in

@@ -4,6 +4,8 @@ locking and visibility as the real roles."""
 from contextlib import contextmanager
 from datetime import date, datetime
 
+from freezegun import freeze_time
+
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user
@@ -95,7 +97,8 @@ class PerformanceCase(AftersalesCase):
         # Closed: t1-t3 on Oct 10th, complaint t6 on Oct 22nd (deadline 25th)
         cr.execute(
             """UPDATE aftersales_ticket SET stage_id = %s, is_closed = TRUE,
-                      closed_date = '2025-10-10 12:00' WHERE id = ANY(%s)""",
+                      outcome = 'solved', closed_date = '2025-10-10 12:00'
+                WHERE id = ANY(%s)""",
             [cls.stage_solved.id, (cls.t1 | cls.t2 | cls.t3).ids],
         )
         cr.execute(
@@ -107,7 +110,7 @@ class PerformanceCase(AftersalesCase):
             """UPDATE aftersales_ticket SET is_complaint = TRUE,
                       complaint_of_id = %s, company_at_fault = TRUE,
                       complaint_state = 'closed', stage_id = %s, is_closed = TRUE,
-                      closed_date = '2025-10-22 12:00',
+                      outcome = 'solved', closed_date = '2025-10-22 12:00',
                       complaint_deadline = '2025-10-25'
                 WHERE id = %s""",
             [cls.t2.id, cls.stage_solved.id, cls.t6.id],
@@ -307,6 +310,81 @@ class TestPerformanceIndicators(PerformanceCase):
         self.assertAlmostEqual(score.total_score, 73.6)
         self.assertEqual(score.team_id, self.team_region)
 
+    def test_cancelled_tickets_are_left_out_of_resolution(self):
+        """t3 was cancelled, not solved: only t1 (repeated) and t2 count."""
+        self.env.cr.execute(
+            "UPDATE aftersales_ticket SET stage_id = %s, outcome = 'cancelled' "
+            "WHERE id = %s",
+            [self.env.ref("aftersales_service.stage_cancelled").id, self.t3.id],
+        )
+        self.env.invalidate_all()
+        self._build(employees=self.emp_technician)
+        values = self._values(self._score(self.emp_technician))
+        # 1 / 2, score 50 / 90 target
+        self.assertEqual(values["resolution_success"], (50.0, 2, 55.56))
+
+    def test_reopened_complaint_at_fault_counts_against_accuracy(self):
+        """t4 reopened by an unhappy answer and found at fault: with t1
+        (repeated) and t2 (complaint at fault), 1 of agent A's 4 tickets is
+        accurate."""
+        self.env.cr.execute(
+            "UPDATE aftersales_ticket SET is_complaint = TRUE, "
+            "company_at_fault = TRUE WHERE id = %s",
+            [self.t4.id],
+        )
+        self.env.invalidate_all()
+        self._build(employees=self.emp_agent)
+        values = self._values(self._score(self.emp_agent))
+        # 25 / 95 target
+        self.assertEqual(values["information_accuracy"], (25.0, 4, 26.32))
+
+    def test_reopen_rate_indicator(self):
+        """Wang's tickets of October: ta solved, reopened by the technician
+        and solved again; tb solved once; tc cancelled (left out). Reopen
+        rate 1 / 2 = 50 % against a 5 % target: score 5 / 50 = 10."""
+        profile = self.env["aftersales.performance.profile"].create(
+            {
+                "name": "Technician with reopens",
+                "role": "technician",
+                "indicator_ids": [
+                    Command.create({"code": "resolution_success", "weight": 50.0}),
+                    Command.create({"code": "reopen_rate", "weight": 50.0}),
+                ],
+            }
+        )
+        reopen = profile.indicator_ids.filtered(lambda i: i.code == "reopen_rate")
+        self.assertEqual((reopen.target, reopen.direction), (5.0, "lower"))
+        self.emp_technician2.aftersales_profile_id = profile
+        tech = self.user_technician2
+        cancelled = self.env.ref("aftersales_service.stage_cancelled")
+
+        def ticket(day):
+            with freeze_time(datetime(2025, 10, day, 9)):
+                return self._create_ticket(
+                    self.env(user=self.user_agent),
+                    technician_id=self.emp_technician2.id,
+                    team_id=self.team_point.id,
+                )
+
+        ta, tb, tc = ticket(3), ticket(3), ticket(3)
+        with freeze_time(datetime(2025, 10, 4, 9)):
+            (ta | tb).with_user(tech).write({"stage_id": self.stage_solved.id})
+            tc.with_user(self.user_agent).write({"stage_id": cancelled.id})
+        with freeze_time(datetime(2025, 10, 5, 9)):
+            ta.with_user(tech).write({"stage_id": self.stage_diagnosis.id})
+        with freeze_time(datetime(2025, 10, 6, 9)):
+            ta.with_user(tech).write({"stage_id": self.stage_solved.id})
+        self.assertEqual(
+            [(t.outcome, t.reopen_count) for t in (ta, tb, tc)],
+            [("solved", 1), ("solved", 0), ("cancelled", 0)],
+        )
+        self._build(employees=self.emp_technician2)
+        score = self._score(self.emp_technician2)
+        values = self._values(score)
+        self.assertEqual(values["reopen_rate"], (50.0, 2, 10.0))
+        self.assertEqual(values["resolution_success"], (100.0, 2, 100.0))
+        self.assertAlmostEqual(score.total_score, 55.0)
+
     def test_quarter_is_derived_from_the_dates(self):
         scores = self.Score._build_scores(
             "quarter", date(2025, 11, 15), employees=self.emp_agent
@@ -337,8 +415,21 @@ class TestPerformanceIndicators(PerformanceCase):
         )
 
     def test_cron_builds_last_month(self):
-        self.Score._cron_build_last_period()
-        self.assertTrue(self.Score.search([("employee_id", "in", self.employees.ids)]))
+        """On 3 November the job builds October, for every employee with a
+        profile, with the values computed by hand in the tests above."""
+        with freeze_time("2025-11-03 02:00:00"):
+            self.Score._cron_build_last_period()
+        scores = self.Score.search([("employee_id", "in", self.employees.ids)])
+        self.assertEqual(scores.employee_id, self.employees)
+        self.assertEqual(
+            {(s.period_type, s.date_start, s.date_end, s.state) for s in scores},
+            {("month", OCT, date(2025, 10, 31), "draft")},
+        )
+        totals = {s.employee_id: s.total_score for s in scores}
+        self.assertAlmostEqual(totals[self.emp_agent], 67.9)
+        self.assertAlmostEqual(totals[self.emp_agent2], 100.0)
+        self.assertAlmostEqual(totals[self.emp_technician], 76.85, delta=0.05)
+        self.assertAlmostEqual(totals[self.emp_manager], 73.6)
 
     def test_build_is_bounded_in_queries(self):
         """Query count does not depend on the number of tickets or employees."""

@@ -44,5 +44,6 @@ from . import aftersales_performance_profile
 from . import aftersales_performance_indicator
 from . import aftersales_performance_score
 from . import aftersales_performance_score_line
+from . import ticket_performance
 from . import resource_calendar
 from . import resource_calendar_leaves

@@ -13,6 +13,7 @@ INDICATOR_CODES = [
     ("team_target", "Team Target Attainment"),
     ("complaint_handling", "Complaint Handling Rate"),
     ("cost_control", "Cost Control"),
+    ("reopen_rate", "Reopen Rate"),
 ]
 
 INDICATOR_METHODS = {
@@ -20,11 +21,13 @@ INDICATOR_METHODS = {
     "owns, received in the period: met / (met + met late + failed), in %.",
     "information_accuracy": "Tickets the agent owns, received in the period, "
     "that no later ticket repeats (repeat contact) and that drew no complaint "
-    "found at the company's fault, in % of those tickets.",
+    "found at the company's fault (a complaint ticket about them, or the ticket "
+    "itself reopened by an unhappy answer), in % of those tickets.",
     "satisfaction": "Average satisfaction (1-5) of the callbacks answered in "
     "the period on the tickets the agent owns.",
-    "resolution_success": "Tickets of the technician closed in the period that "
-    "no later ticket repeats (first-time fix), in % of those tickets.",
+    "resolution_success": "Tickets of the technician solved in the period "
+    "(cancelled ones left out) that no later ticket repeats (first-time fix), "
+    "in % of those tickets.",
     "timeliness": "On-site arrival and resolution SLA lines of the technician's "
     "tickets received in the period: met / decided, in %.",
     "parts_usage": "Parts consumed (product unit) / parts reserved on the "
@@ -38,6 +41,9 @@ INDICATOR_METHODS = {
     "cost_control": "Warranty cost of the parts consumed in the period on "
     "those teams' tickets, per ticket closed in the period (lower is better; "
     "the target is the budget per ticket).",
+    "reopen_rate": "Tickets of the technician solved in the period (cancelled "
+    "ones left out) that had been reopened after an earlier closing, in % of "
+    "those tickets (lower is better).",
 }
 
 # Default (target, direction) per indicator.
@@ -52,6 +58,7 @@ INDICATOR_DEFAULTS = {
     "team_target": (90.0, "higher"),
     "complaint_handling": (95.0, "higher"),
     "cost_control": (200.0, "lower"),
+    "reopen_rate": (5.0, "lower"),
 }
 
 
@@ -76,7 +83,11 @@ class AftersalesPerformanceIndicator(models.Model):
         INDICATOR_CODES, string="Indicator", required=True, default="satisfaction"
     )
     name = fields.Char(
-        compute="_compute_name", store=True, readonly=False, translate=True
+        compute="_compute_name",
+        store=True,
+        readonly=False,
+        translate=True,
+        copy=True,
     )
     weight = fields.Float(string="Weight (%)", required=True, default=0.0)
     target = fields.Float(
@@ -84,6 +95,7 @@ class AftersalesPerformanceIndicator(models.Model):
         store=True,
         readonly=False,
         precompute=True,
+        copy=True,
         help="Raw value that earns the full score.",
     )
     direction = fields.Selection(
@@ -92,6 +104,7 @@ class AftersalesPerformanceIndicator(models.Model):
         store=True,
         readonly=False,
         precompute=True,
+        copy=True,
         required=True,
     )
     method = fields.Text(

@@ -522,7 +522,10 @@ class AftersalesPerformanceScore(models.Model):
                                           WHERE r.repeat_of_id = t.id)
                          AND NOT EXISTS (SELECT 1 FROM aftersales_ticket c
                                           WHERE c.complaint_of_id = t.id
-                                            AND c.company_at_fault)),
+                                            AND c.company_at_fault)
+                         AND NOT (t.is_complaint IS TRUE
+                                  AND t.complaint_of_id IS NULL
+                                  AND t.company_at_fault IS TRUE)),
                    count(*)
               FROM aftersales_ticket t
              WHERE t.owner_id = ANY(%(users)s) AND t.company_id = %(company)s
@@ -558,7 +561,23 @@ class AftersalesPerformanceScore(models.Model):
                    count(*)
               FROM aftersales_ticket t
              WHERE t.technician_id = ANY(%(emps)s) AND t.company_id = %(company)s
-               AND t.active AND t.is_closed
+               AND t.active AND t.outcome = 'solved'
+               AND t.closed_date >= %(dt_from)s AND t.closed_date < %(dt_to)s
+             GROUP BY t.technician_id
+            """,
+            dict(ctx, emps=employees.ids),
+        )
+        return self._rows_to_values(rows)
+
+    def _indicator_reopen_rate(self, employees, ctx):
+        rows = self._fetch(
+            """
+            SELECT t.technician_id,
+                   count(*) FILTER (WHERE t.reopen_count > 0),
+                   count(*)
+              FROM aftersales_ticket t
+             WHERE t.technician_id = ANY(%(emps)s) AND t.company_id = %(company)s
+               AND t.active AND t.outcome = 'solved'
                AND t.closed_date >= %(dt_from)s AND t.closed_date < %(dt_to)s
              GROUP BY t.technician_id
             """,

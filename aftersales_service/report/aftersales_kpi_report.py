@@ -34,13 +34,17 @@ class AftersalesKpiReport(models.Model):
         string="Response Time (h)", readonly=True, aggregator="avg"
     )
     resolution_hours = fields.Float(
-        string="Resolution Time (h)", readonly=True, aggregator="avg"
+        string="Resolution Time (h)",
+        readonly=True,
+        aggregator="avg",
+        help="Received to solved; cancelled tickets are left out.",
     )
     first_time_fix = fields.Float(
         string="First-Time Fix (%)",
         readonly=True,
         aggregator="avg",
-        help="Closed tickets that no later ticket repeats.",
+        help="Solved tickets that no later ticket repeats; cancelled tickets are "
+        "left out.",
     )
     repeat_rate = fields.Float(
         string="Repeat Failure (%)", readonly=True, aggregator="avg"
@@ -164,10 +168,10 @@ class AftersalesKpiReport(models.Model):
                 1 AS ticket_count,
                 CASE WHEN t.is_closed THEN 1 ELSE 0 END AS closed_count,
                 sla.response_hours AS response_hours,
-                CASE WHEN t.is_closed AND t.closed_date IS NOT NULL
+                CASE WHEN t.outcome = 'solved' AND t.closed_date IS NOT NULL
                      THEN EXTRACT(EPOCH FROM t.closed_date - t.received_date) / 3600.0
                 END AS resolution_hours,
-                CASE WHEN NOT t.is_closed THEN NULL
+                CASE WHEN t.outcome IS DISTINCT FROM 'solved' THEN NULL
                      WHEN repeated.ticket_id IS NULL THEN 100.0 ELSE 0.0
                 END AS first_time_fix,
                 CASE WHEN t.is_repeat THEN 100.0 ELSE 0.0 END AS repeat_rate,
