@@ -43,10 +43,11 @@ class TestSlaPolicy(SlaCase):
             partner_id=self.customer_vip_contact.id,
         )
         self.assertEqual(ticket.sla_policy_id, self.policy_vip)
-        self.assertLess(
-            self._line(ticket, "response").target_hours,
-            self.policy_normal.response_hours,
-        )
+        # VIP: first contact within 2 working hours (normal: 24), resolution
+        # of a general case within 12 (normal: 24).
+        self.assertEqual(self._line(ticket, "response").target_hours, 2.0)
+        self.assertEqual(self._line(ticket, "response").deadline, at(0, 11))
+        self.assertEqual(self._line(ticket, "resolution").target_hours, 12.0)
 
     def test_most_specific_policy_wins(self):
         Policy = self.env["aftersales.sla.policy"]
@@ -83,15 +84,65 @@ class TestSlaPolicy(SlaCase):
         self.assertEqual(ticket.sla_policy_id, self.policy_normal)
 
     def test_warranty_status_matches_unknown_until_known(self):
-        policy = self.env["aftersales.sla.policy"].create(
-            {"name": "Unknown warranty", "warranty_state": "unknown", "sequence": 1}
+        """Three policies that differ only by the warranty status: each
+        ticket gets the one of its unit's status, and a ticket whose serial
+        becomes known later moves from 'unknown' to it."""
+        Policy = self.env["aftersales.sla.policy"]
+        by_status = {
+            status: Policy.create(
+                {
+                    "name": f"Warranty {status}",
+                    "warranty_state": status,
+                    "sequence": 1,
+                    "response_hours": hours,
+                }
+            )
+            for status, hours in (("unknown", 6.0), ("in", 3.0), ("out", 12.0))
+        }
+        term = self.env.ref("aftersales_service.warranty_term_default")  # 1 year
+        Warranty = self.env["aftersales.warranty"]
+        for lot, delivered in (
+            (self.lot_ac1, "2026-01-10"),
+            (self.lot_ac2, "2024-06-01"),
+        ):
+            Warranty.create(
+                {
+                    "partner_id": self.customer.id,
+                    "product_id": self.product_ac.id,
+                    "lot_id": lot.id,
+                    "term_id": term.id,
+                    "delivery_date": delivered,
+                }
+            )
+        unknown = self._sla_ticket(at(0, 9))
+        in_warranty = self._sla_ticket(
+            at(0, 9), product_id=self.product_ac.id, lot_id=self.lot_ac1.id
         )
-        other = self.env["aftersales.sla.policy"].create(
-            {"name": "Out of warranty", "warranty_state": "out", "sequence": 1}
+        out_of_warranty = self._sla_ticket(
+            at(0, 9), product_id=self.product_ac.id, lot_id=self.lot_ac2.id
         )
-        ticket = self._sla_ticket(at(0, 9))
-        self.assertEqual(ticket.sla_policy_id, policy)
-        self.assertNotEqual(ticket.sla_policy_id, other)
+        self.assertEqual(
+            [
+                (
+                    t.warranty_status,
+                    t.sla_policy_id,
+                    self._line(t, "response").target_hours,
+                )
+                for t in (unknown, in_warranty, out_of_warranty)
+            ],
+            [
+                ("unknown", by_status["unknown"], 6.0),
+                ("in", by_status["in"], 3.0),
+                ("out", by_status["out"], 12.0),
+            ],
+        )
+        # 09:00 + 3 working hours
+        self.assertEqual(self._line(in_warranty, "response").deadline, at(0, 12))
+        with freeze_time(at(0, 10)):
+            unknown.write({"product_id": self.product_ac.id, "lot_id": self.lot_ac1.id})
+        self.assertEqual(unknown.warranty_status, "in")
+        self.assertEqual(unknown.sla_policy_id, by_status["in"])
+        self.assertEqual(self._line(unknown, "response").target_hours, 3.0)
 
     def test_bad_targets_are_refused(self):
         Policy = self.env["aftersales.sla.policy"]
