@@ -16,7 +16,7 @@ class AftersalesTicket(models.Model):
     )
 
     def _on_transition(self, kind, previous):
-        super()._on_transition(kind, previous)
+        result = super()._on_transition(kind, previous)
         if kind == "reopened":
             # Counted by the lifecycle, whoever moved the ticket back (a
             # technician may not write the counter himself).
@@ -25,3 +25,4 @@ class AftersalesTicket(models.Model):
                 by_count[ticket.reopen_count].append(ticket.id)
             for count, ids in by_count.items():
                 self.browse(ids).sudo().write({"reopen_count": count + 1})
+        return result
