@@ -33,10 +33,10 @@ class AftersalesKpiReport(models.Model):
     ticket_count = fields.Integer(string="# Tickets", readonly=True)
     closed_count = fields.Integer(string="# Closed", readonly=True)
     response_hours = fields.Float(
-        string="Response Time (h)", readonly=True, aggregator="avg"
+        string="Response Time (hh:mm)", readonly=True, aggregator="avg"
     )
     resolution_hours = fields.Float(
-        string="Resolution Time (h)", readonly=True, aggregator="avg"
+        string="Resolution Time (hh:mm)", readonly=True, aggregator="avg"
     )
     first_time_fix = fields.Float(
         string="First-Time Fix (%)",
