@@ -482,7 +482,9 @@ class AftersalesTicket(models.Model):
             ticket.message_post(
                 body=_(
                     "Technician on site: %(who)s.",
-                    who=ticket.technician_id.name or self.env.user.name,
+                    # a technician reads employees through their public
+                    # profile only: the name, not the whole record
+                    who=ticket.sudo().technician_id.name or self.env.user.name,
                 ),
                 subtype_xmlid="mail.mt_note",
             )
