@@ -210,9 +210,7 @@ class TestKpiWorkbook(PerformanceCase):
         # fixtures: tickets in September and October 2025
         with freeze_time("2026-02-15"):
             wizard = self.env["aftersales.kpi.workbook.wizard"].create({})
-        self.assertEqual(
-            (wizard.date_from, wizard.date_to), (OCT, date(2025, 10, 31))
-        )
+        self.assertEqual((wizard.date_from, wizard.date_to), (OCT, date(2025, 10, 31)))
         # a company without tickets: the current month
         other = self.env(
             context=dict(self.env.context, allowed_company_ids=self.other_company.ids)

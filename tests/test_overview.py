@@ -15,9 +15,7 @@ class TestOverview(SlaCase):
     )
 
     def _figures(self, team):
-        return {
-            figure: team[f"overview_{figure}_count"] for figure in self.FIGURES
-        }
+        return {figure: team[f"overview_{figure}_count"] for figure in self.FIGURES}
 
     def test_counts_add_up_the_tree(self):
         point, region = self.team_point, self.team_region

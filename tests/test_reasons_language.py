@@ -1,8 +1,8 @@
 """Reasons are said when shown, in the reader's language and date format."""
 
-from odoo.tests import new_test_user
-
 from freezegun import freeze_time
+
+from odoo.tests import new_test_user
 
 from .test_warranty import DELIVERY_DAY, WarrantyCase
 
@@ -31,7 +31,9 @@ class TestReasonsInTheReadersLanguage(WarrantyCase):
         self.assertFalse(ticket.warranty_id)
         as_en = ticket.with_user(self.user_agent)
         as_zh = ticket.with_user(self.user_agent_zh).with_context(lang="zh_CN")
-        self.assertEqual(as_en.warranty_status_reason, "no warranty found for this unit")
+        self.assertEqual(
+            as_en.warranty_status_reason, "no warranty found for this unit"
+        )
         self.assertEqual(as_zh.warranty_status_reason, "未找到该产品的质保")
         charge = self.env["aftersales.ticket.charge"].create(
             {"ticket_id": ticket.id, "charge_type": "labour"}
@@ -40,7 +42,10 @@ class TestReasonsInTheReadersLanguage(WarrantyCase):
             charge.with_user(self.user_agent).reason,
             "no warranty found for this unit",
         )
-        self.assertEqual(charge.with_user(self.user_agent_zh).with_context(lang="zh_CN").reason, "未找到该产品的质保")
+        self.assertEqual(
+            charge.with_user(self.user_agent_zh).with_context(lang="zh_CN").reason,
+            "未找到该产品的质保",
+        )
 
     def test_dates_in_reasons_follow_the_readers_language(self):
         with freeze_time("2028-03-01"):
@@ -51,6 +56,8 @@ class TestReasonsInTheReadersLanguage(WarrantyCase):
             "warranty ended 01/09/2027",
         )
         self.assertEqual(
-            ticket.with_user(self.user_agent_zh).with_context(lang="zh_CN").warranty_status_reason,
+            ticket.with_user(self.user_agent_zh)
+            .with_context(lang="zh_CN")
+            .warranty_status_reason,
             "质保已于 2027年01月09日 到期",
         )

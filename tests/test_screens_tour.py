@@ -32,5 +32,7 @@ class TestTechnicianPhoneTour(AftersalesHttpCase):
             f"/odoo?menu_id={root.id}", "aftersales_technician_tour", login="as_tech"
         )
         self.assertTrue(
-            ticket.sla_ids.filtered(lambda line: line.target_type == "response").reached_date
+            ticket.sla_ids.filtered(
+                lambda line: line.target_type == "response"
+            ).reached_date
         )

@@ -74,16 +74,18 @@ class TestTicketScreens(AftersalesCase):
 
     def test_team_short_name_on_request(self):
         point = self.team_point
-        self.assertEqual(point.display_name, "HQ Service Centre / East Region / Hangzhou Point")
+        self.assertEqual(
+            point.display_name, "HQ Service Centre / East Region / Hangzhou Point"
+        )
         self.assertEqual(
             point.with_context(hierarchical_naming=False).display_name,
             "Hangzhou Point",
         )
 
     def test_my_tickets_columns_hold_work(self):
-        self._create_ticket(technician_id=self.emp_technician.id).stage_id = (
-            self.stage_diagnosis
-        )
+        self._create_ticket(
+            technician_id=self.emp_technician.id
+        ).stage_id = self.stage_diagnosis
         Ticket = self.env["aftersales.ticket"].with_user(self.user_technician)
         domain = [("technician_user_id", "=", self.user_technician.id)]
         groups = Ticket.with_context(aftersales_stages_with_work=True).read_group(

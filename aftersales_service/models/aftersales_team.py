@@ -424,7 +424,9 @@ class AftersalesTeam(models.Model):
             [("team_id", "child_of", self.id)], {"default_team_id": self.id}
         )
 
-    def _action_overview(self, filters, xmlid="aftersales_service.aftersales_ticket_action"):
+    def _action_overview(
+        self, filters, xmlid="aftersales_service.aftersales_ticket_action"
+    ):
         """The list of the team (and sub-teams) with the overview's filters
         on, as facets the user can remove."""
         self.ensure_one()

@@ -140,12 +140,8 @@ class AftersalesTicket(models.Model):
         help="Where the unit is serviced: the customer's delivery address, or "
         "the customer's own address.",
     )
-    service_address = fields.Char(
-        string="Address", compute="_compute_service_address"
-    )
-    service_map_url = fields.Char(
-        string="Map", compute="_compute_service_address"
-    )
+    service_address = fields.Char(string="Address", compute="_compute_service_address")
+    service_map_url = fields.Char(string="Map", compute="_compute_service_address")
     is_vip = fields.Boolean(
         string="VIP",
         related="partner_id.commercial_partner_id.aftersales_vip",
@@ -351,7 +347,11 @@ class AftersalesTicket(models.Model):
             for child in self.env["res.partner"].search(
                 [
                     ("type", "=", "delivery"),
-                    ("parent_id", "in", (partners | partners.commercial_partner_id).ids),
+                    (
+                        "parent_id",
+                        "in",
+                        (partners | partners.commercial_partner_id).ids,
+                    ),
                 ],
                 order="id",
             ):
@@ -970,9 +970,9 @@ class AftersalesTicket(models.Model):
             }
         if not pending:
             return existing
-        return Activity.with_context(
-            mail_activity_quick_update=not notify
-        ).create(list(pending.values()))
+        return Activity.with_context(mail_activity_quick_update=not notify).create(
+            list(pending.values())
+        )
 
     @api.model
     def _format_datetime_for(self, user, value):

@@ -2,7 +2,7 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 from .aftersales_sla_policy import TARGET_TYPES
 
@@ -378,14 +378,11 @@ class AftersalesTicketSla(models.Model):
                         body=ticket.with_context(
                             lang=reader.lang or self.env.lang
                         ).env._(
-                            "Service level failed: %(target)s was due on "
-                            "%(deadline)s.",
+                            "Service level failed: %(target)s was due on %(deadline)s.",
                             target=line.with_context(
                                 lang=reader.lang or self.env.lang
                             )._target_label(),
-                            deadline=ticket._format_datetime_for(
-                                reader, line.deadline
-                            ),
+                            deadline=ticket._format_datetime_for(reader, line.deadline),
                         ),
                         subtype_xmlid="mail.mt_note",
                     )

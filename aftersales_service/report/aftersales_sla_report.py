@@ -32,7 +32,9 @@ class AftersalesSlaReport(models.Model):
     start_date = fields.Datetime(string="Received", readonly=True)
     deadline = fields.Datetime(readonly=True)
     reached_date = fields.Datetime(string="Reached", readonly=True)
-    target_hours = fields.Float(string="Target (hh:mm)", readonly=True, aggregator="avg")
+    target_hours = fields.Float(
+        string="Target (hh:mm)", readonly=True, aggregator="avg"
+    )
     elapsed_hours = fields.Float(
         string="Took (hh:mm)",
         readonly=True,
@@ -53,7 +55,9 @@ class AftersalesSlaReport(models.Model):
         aggregator="avg",
         help="90% of the targets in the group were reached within this time.",
     )
-    paused_hours = fields.Float(string="Paused (hh:mm)", readonly=True, aggregator="avg")
+    paused_hours = fields.Float(
+        string="Paused (hh:mm)", readonly=True, aggregator="avg"
+    )
     compliance = fields.Float(
         string="Compliance (%)",
         readonly=True,
