@@ -364,8 +364,9 @@ class AftersalesTicket(models.Model):
             create_vals.append(vals)
         lines = Line.create(create_vals)
         closed = lines.filtered(lambda line: line.ticket_id.is_closed)
-        closed.filtered(lambda line: line.ticket_id.outcome == "solved")._reach(now)
-        closed.filtered(lambda line: line.ticket_id.outcome != "solved")._cancel()
+        if closed:  # an empty set would still read the escalation levels
+            closed.filtered(lambda line: line.ticket_id.outcome == "solved")._reach(now)
+            closed.filtered(lambda line: line.ticket_id.outcome != "solved")._cancel()
         return lines
 
     def _sla_sync(self):
