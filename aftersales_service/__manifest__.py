@@ -49,7 +49,6 @@
         "report/aftersales_warranty_report.xml",
         "report/aftersales_warranty_templates.xml",
         "views/hr_employee_views.xml",
-        "views/res_config_settings_views.xml",
         "wizards/aftersales_ticket_owner_wizard_views.xml",
         "wizards/aftersales_ticket_transfer_wizard_views.xml",
         "views/aftersales_sla_policy_views.xml",
@@ -77,9 +76,10 @@
         "views/aftersales_performance_score_views.xml",
         "views/aftersales_performance_kpi_report_views.xml",
         "views/hr_employee_performance_views.xml",
-        "views/aftersales_performance_settings_views.xml",
         "wizards/aftersales_kpi_workbook_wizard_views.xml",
         "views/aftersales_performance_menus.xml",
+        "views/res_config_settings_views.xml",
+        "views/aftersales_performance_settings_views.xml",
     ],
     "demo": [
         "demo/res_users_demo.xml",
@@ -91,6 +91,9 @@
         "demo/aftersales_ticket_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "aftersales_service/static/src/**/*",
+        ],
         "web.assets_tests": [
             "aftersales_service/static/tests/tours/**/*",
         ],

@@ -2,9 +2,10 @@
 
 import io
 import zipfile
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import openpyxl
+from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
@@ -261,13 +262,15 @@ class TestKpiWorkbook(PerformanceCase):
         # Summary: October against September (t_sep alone, response failed)
         summary = {row[0]: row[1:] for row in self._rows(book["Summary"])[1:] if row[0]}
         self.assertEqual(summary["Tickets"][:3], [7, 1, 6])
-        self.assertEqual(summary["SLA compliance"][:3], [62.5, 0, 62.5])
-        self.assertEqual(summary["First-time fix rate"][0], 75)
+        self.assertEqual(summary["SLA compliance"][:3], [0.625, 0, 0.625])
+        self.assertEqual(summary["First-time fix rate"][0], 0.75)
         self.assertEqual(summary["Warranty cost"][0], 100)
         self.assertEqual(summary["Team"][0], self.team_region.display_name)
-        cell = book["Summary"]["B8"]  # SLA compliance, a rate shown with %
+        cell = book["Summary"]["B8"]  # SLA compliance: a fraction shown as %
         self.assertEqual(book["Summary"]["A8"].value, "SLA compliance")
-        self.assertEqual(cell.number_format, '0.0"%"')
+        self.assertEqual(cell.number_format, "0.0%")
+        self.assertEqual(book["Summary"]["A4"].value, "Response time (hh:mm)")
+        self.assertEqual(book["Summary"]["B4"].number_format, "[h]:mm")
 
         # Tickets and SLA: one row per ticket of the period
         rows = self._rows(book["Tickets and SLA"])
@@ -277,12 +280,14 @@ class TestKpiWorkbook(PerformanceCase):
         t1 = by_name[self.t1.name]
         self.assertEqual(t1[3], self.team_point.complete_name)
         self.assertEqual(t1[4], "Li Technician")
-        self.assertEqual(t1[7], 1)  # response hours
-        self.assertEqual(t1[8], 123)  # resolution hours
-        self.assertEqual(t1[9:14], [2, 2, 100, 0, 0])  # repeated: no first-time fix
+        self.assertEqual(t1[7], timedelta(hours=1))  # response, shown as hh:mm
+        self.assertEqual(t1[8], timedelta(hours=123))  # resolution
+        self.assertEqual(t1[9:14], [2, 2, 1, 0, 0])  # repeated: no first-time fix
         self.assertEqual(t1[14], "E4")  # fault code, as stored in the catalogue
         self.assertIsNone(by_name[self.t2.name][14])
-        self.assertEqual(by_name[self.t4.name][11], 50)
+        self.assertEqual(by_name[self.t4.name][11], 0.5)
+        self.assertEqual(book["Tickets and SLA"]["H2"].number_format, "[h]:mm")
+        self.assertEqual(book["Tickets and SLA"]["L2"].number_format, "0.0%")
         self.assertEqual(
             book["Tickets and SLA"]["B2"].number_format, "yyyy-mm-dd hh:mm"
         )
@@ -295,13 +300,13 @@ class TestKpiWorkbook(PerformanceCase):
         # Parts
         rows = self._rows(book["Parts"])
         self.assertEqual(rows[0][0], "Part")
-        self.assertEqual(rows[1], ["Board P", 2, 2, 100, 100, 100])
-        self.assertEqual(rows[2], ["Filter P", 4, 1, 25, 8, 0])
+        self.assertEqual(rows[1], ["Board P", 2, 2, 1, 100, 100])
+        self.assertEqual(rows[2], ["Filter P", 4, 1, 0.25, 8, 0])
 
         # Satisfaction per technician
         rows = self._rows(book["Satisfaction"])
         self.assertEqual(rows[1][:2], ["(no technician)", 3])
-        self.assertEqual(rows[2], ["Li Technician", 4, 3, -25, 50, 1])
+        self.assertEqual(rows[2], ["Li Technician", 4, 3, -25, 0.5, 1])
 
         # Technician scores of the month
         rows = self._rows(book["Technician Scores"])
@@ -311,6 +316,21 @@ class TestKpiWorkbook(PerformanceCase):
         )
         self.assertAlmostEqual(rows[1][3], 76.85, delta=0.05)
         self.assertEqual(rows[1][5], 1)
+
+    def test_default_month_is_the_last_one_with_tickets(self):
+        # fixtures: tickets in September and October 2025
+        with freeze_time("2026-02-15"):
+            wizard = self.env["aftersales.kpi.workbook.wizard"].create({})
+        self.assertEqual((wizard.date_from, wizard.date_to), (OCT, date(2025, 10, 31)))
+        # a company without tickets: the current month
+        other = self.env(
+            context=dict(self.env.context, allowed_company_ids=self.other_company.ids)
+        )
+        with freeze_time("2026-02-15"):
+            wizard = other["aftersales.kpi.workbook.wizard"].create({})
+        self.assertEqual(
+            (wizard.date_from, wizard.date_to), (date(2026, 2, 1), date(2026, 2, 28))
+        )
 
     def test_bad_period(self):
         with self.assertRaises(ValidationError):

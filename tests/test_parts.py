@@ -504,13 +504,13 @@ class TestPartsConsumption(PartsCase):
         self.assertFalse(covered.line_ids.customer_pays)
         self.assertEqual(covered.line_ids.covered_percent, 100.0)
         self.assertEqual(
-            covered.line_ids.charge_reason, "unit warranty until 2027-01-09"
+            covered.line_ids.charge_reason, "unit warranty until 01/09/2027"
         )
         late, __ = self._warranted_ticket("2027-02-01", self.lot_ac2)
         charged = self._reserve(self.user_technician, [(self.part_board, 1)], late)
         self.assertTrue(charged.line_ids.customer_pays)
         self.assertEqual(
-            charged.line_ids.charge_reason, "unit warranty ended 2027-01-09"
+            charged.line_ids.charge_reason, "unit warranty ended 01/09/2027"
         )
 
     def test_consumed_parts_get_a_repair_warranty_when_solved(self):

@@ -150,13 +150,13 @@ class TestSlaPolicy(SlaCase):
             Policy.create({"name": "Zero", "response_hours": 0})
         self.assertEqual(
             str(error.exception),
-            "Policy Zero: the target First Response (h) must be more than 0 hours.",
+            "Policy Zero: the target First Response (hh:mm) must be more than 0 hours.",
         )
         with self.assertRaises(ValidationError) as error:
             Policy.create({"name": "Negative", "resolution_complex_hours": -4})
         self.assertEqual(
             str(error.exception),
-            "Policy Negative: the target Resolution, Complex (h) must be more "
+            "Policy Negative: the target Resolution, Complex (hh:mm) must be more "
             "than 0 hours.",
         )
         with self.assertRaises(ValidationError) as error:

@@ -722,7 +722,7 @@ class TestWarrantyExtension(WarrantyCase):
         self.assertEqual(
             decisions,
             {
-                "labour": ("free", "unit warranty until 2029-01-09"),
+                "labour": ("free", "unit warranty until 01/09/2029"),
                 "travel": ("customer", "Travel not covered by the warranty term"),
             },
         )

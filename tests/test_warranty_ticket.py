@@ -68,7 +68,7 @@ class TestTicketWarranty(WarrantyCase):
         ticket = self._ticket("2027-07-10")
         self.assertEqual(ticket.warranty_status, "out")
         self.assertEqual(ticket.warranty_remaining_days, 0)
-        self.assertEqual(ticket.warranty_status_reason, "warranty ended 2027-01-09")
+        self.assertEqual(ticket.warranty_status_reason, "warranty ended 01/09/2027")
 
     def test_status_unknown_without_serial(self):
         ticket = self._create_ticket(
@@ -282,14 +282,14 @@ class TestTicketWarranty(WarrantyCase):
                 "Control Board": (
                     "free",
                     100.0,
-                    "Electrical parts warranty until 2027-07-09",
+                    "Electrical parts warranty until 07/09/2027",
                 ),
                 "Remote Control": (
                     "customer",
                     0.0,
-                    "Remote control warranty ended 2026-07-09",
+                    "Remote control warranty ended 07/09/2026",
                 ),
-                "Air Filter": ("free", 100.0, "unit warranty until 2027-01-09"),
+                "Air Filter": ("free", 100.0, "unit warranty until 01/09/2027"),
             },
         )
         # Labour and travel are the ticket's own charging lines.
@@ -297,8 +297,8 @@ class TestTicketWarranty(WarrantyCase):
         self.assertEqual(
             self._charges(ticket),
             {
-                ("labour", False): ("free", "unit warranty until 2027-01-09"),
-                ("travel", False): ("free", "unit warranty until 2027-01-09"),
+                ("labour", False): ("free", "unit warranty until 01/09/2027"),
+                ("travel", False): ("free", "unit warranty until 01/09/2027"),
             },
         )
 
@@ -314,7 +314,7 @@ class TestTicketWarranty(WarrantyCase):
             {
                 ("labour", False): (
                     "partial",
-                    "unit warranty until 2028-01-09 covers 50%",
+                    "unit warranty until 01/09/2028 covers 50%",
                 ),
                 ("travel", False): (
                     "customer",
@@ -330,7 +330,7 @@ class TestTicketWarranty(WarrantyCase):
         ticket.action_decide_charges()
         self.assertEqual(set(ticket.charge_ids.mapped("decision")), {"customer"})
         self.assertEqual(
-            set(ticket.charge_ids.mapped("reason")), {"unit warranty ended 2027-01-09"}
+            set(ticket.charge_ids.mapped("reason")), {"unit warranty ended 01/09/2027"}
         )
 
     def test_technician_sets_exclusion_on_site(self):

@@ -91,7 +91,9 @@ class AftersalesCallbackRule(models.Model):
         "Zero: do not call, send the survey at once.",
     )
     retry_interval = fields.Float(
-        string="Retry After (h)", default=4.0, help="Hours between two call attempts."
+        string="Retry After (hh:mm)",
+        default=4.0,
+        help="Hours between two call attempts.",
     )
     quiet_hour_start = fields.Float(
         string="Quiet From",

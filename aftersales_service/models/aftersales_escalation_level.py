@@ -57,7 +57,7 @@ class AftersalesEscalationLevel(models.Model):
 
     # SLA ladder
     delay_hours = fields.Float(
-        string="Delay After Deadline (h)",
+        string="Delay After Deadline (hh:mm)",
         help="Hours after the missed deadline before this level is reached.",
     )
 
@@ -72,13 +72,13 @@ class AftersalesEscalationLevel(models.Model):
     )
     window_days = fields.Integer(string="Window (days)", default=7)
     response_hours = fields.Float(
-        string="Response Due (h)",
+        string="Response Due (hh:mm)",
         help="Time for the responsible level's first answer: inspection and "
         "compensation plan, technical explanation or public apology.",
     )
     response_label = fields.Char(string="Response", translate=True)
     recall_hours = fields.Float(
-        string="Recall Plan Due (h)",
+        string="Recall Plan Due (hh:mm)",
         help="Leave at 0 when no recall plan is required.",
     )
 

@@ -155,12 +155,8 @@ class AftersalesPartReservationLine(models.Model):
         readonly=False,
         precompute=True,
     )
-    charge_reason = fields.Char(
-        compute="_compute_charging",
-        store=True,
-        readonly=False,
-        precompute=True,
-    )
+    # Not stored: said in the reader's language, dates in their format.
+    charge_reason = fields.Char(compute="_compute_charge_reason")
     sale_line_id = fields.Many2one(
         "sale.order.line", string="Quotation Line", readonly=True, copy=False
     )
@@ -237,18 +233,27 @@ class AftersalesPartReservationLine(models.Model):
         for line in self:
             ticket = line.reservation_id.ticket_id
             if ticket and line.product_id:
-                decision, percent, reason = ticket._warranty_charge_decision(
+                decision, percent, __ = ticket._warranty_charge_decision(
                     "parts", line.product_id
                 )
                 line.customer_pays = decision != "free"
                 line.covered_percent = percent if decision == "partial" else 0.0
                 if decision == "free":
                     line.covered_percent = 100.0
-                line.charge_reason = reason
             else:
                 line.customer_pays = True
                 line.covered_percent = 0.0
-                line.charge_reason = False
+
+    @api.depends("product_id", "reservation_id.ticket_id")
+    @api.depends_context("lang")
+    def _compute_charge_reason(self):
+        for line in self:
+            ticket = line.reservation_id.ticket_id
+            line.charge_reason = (
+                ticket._warranty_charge_decision("parts", line.product_id)[2]
+                if ticket and line.product_id
+                else False
+            )
 
     # ------------------------------------------------------------------
     # Constraints

@@ -79,23 +79,23 @@ class AftersalesSlaPolicy(models.Model):
 
     # Targets, in hours
     response_hours = fields.Float(
-        string="First Response (h)",
+        string="First Response (hh:mm)",
         required=True,
         default=24.0,
         help="First message or call to the customer, or the technician's visit.",
     )
     arrival_hours = fields.Float(
-        string="On-Site Arrival (h)",
+        string="On-Site Arrival (hh:mm)",
         help="Leave at 0 when the policy promises no on-site arrival time.",
     )
     resolution_simple_hours = fields.Float(
-        string="Resolution, Simple (h)", required=True, default=4.0
+        string="Resolution, Simple (hh:mm)", required=True, default=4.0
     )
     resolution_general_hours = fields.Float(
-        string="Resolution, General (h)", required=True, default=24.0
+        string="Resolution, General (hh:mm)", required=True, default=24.0
     )
     resolution_complex_hours = fields.Float(
-        string="Resolution, Complex (h)", required=True, default=72.0
+        string="Resolution, Complex (hh:mm)", required=True, default=72.0
     )
     warning_share = fields.Float(
         string="At Risk From (%)",

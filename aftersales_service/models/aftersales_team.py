@@ -1,5 +1,21 @@
+from datetime import datetime, time, timedelta
+
+import pytz
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+
+# Figures of the overview: each one counts open tickets (or due callbacks) of
+# a team and its sub-teams, and opens the list filtered the same way.
+OVERVIEW_FIGURES = (
+    "open",
+    "unassigned",
+    "urgent",
+    "at_risk",
+    "failed_today",
+    "callbacks_due",
+    "part_shortage",
+)
 
 
 class AftersalesTeam(models.Model):
@@ -127,6 +143,25 @@ class AftersalesTeam(models.Model):
     ticket_count = fields.Integer(compute="_compute_ticket_count")
     open_ticket_count = fields.Integer(compute="_compute_ticket_count")
 
+    # Overview (the team and its sub-teams)
+    overview_open_count = fields.Integer(string="Open", compute="_compute_overview")
+    overview_unassigned_count = fields.Integer(
+        string="Unassigned", compute="_compute_overview"
+    )
+    overview_urgent_count = fields.Integer(string="Urgent", compute="_compute_overview")
+    overview_at_risk_count = fields.Integer(
+        string="At Risk", compute="_compute_overview"
+    )
+    overview_failed_today_count = fields.Integer(
+        string="Failed Today", compute="_compute_overview"
+    )
+    overview_callbacks_due_count = fields.Integer(
+        string="Callbacks Due", compute="_compute_overview"
+    )
+    overview_part_shortage_count = fields.Integer(
+        string="Parts Shortages", compute="_compute_overview"
+    )
+
     @api.depends("name", "parent_id.complete_name")
     def _compute_complete_name(self):
         for team in self:
@@ -134,6 +169,16 @@ class AftersalesTeam(models.Model):
                 team.complete_name = f"{team.parent_id.complete_name} / {team.name}"
             else:
                 team.complete_name = team.name
+
+    @api.depends_context("hierarchical_naming")
+    def _compute_display_name(self):
+        """The full path by default (pickers, the team form); the team's own
+        name where the context asks for it (cards, lists, graphs), as Odoo's
+        departments do."""
+        if self.env.context.get("hierarchical_naming", True):
+            return super()._compute_display_name()
+        for team in self:
+            team.display_name = team.name
 
     @api.depends("company_id")
     def _compute_resource_calendar_id(self):
@@ -163,6 +208,145 @@ class AftersalesTeam(models.Model):
         for team in self:
             team.ticket_count = total.get(team.id, 0)
             team.open_ticket_count = open_.get(team.id, 0)
+
+    @api.depends_context("uid", "tz", "allowed_company_ids")
+    def _compute_overview(self):
+        """Each figure in one aggregate query for all the teams shown: counts
+        per team of the tickets visible to the user, added up the tree."""
+        teams = self.filtered("id")
+        (self - teams).update(dict.fromkeys(self._overview_fnames(), 0))
+        if not teams:
+            return
+        subtree = self.search([("id", "child_of", teams.ids)])
+        wanted = {team.id for team in teams}
+        domains = self._overview_domains()
+        for figure in OVERVIEW_FIGURES:
+            model, domain, team_field = domains[figure]
+            totals = dict.fromkeys(wanted, 0)
+            if self.env[model].has_access("read"):
+                groups = self.env[model]._read_group(
+                    [(team_field, "in", subtree.ids), *domain],
+                    [team_field],
+                    ["__count"],
+                )
+                for team, count in groups:
+                    for ancestor in team.parent_path.split("/")[:-1]:
+                        if int(ancestor) in wanted:
+                            totals[int(ancestor)] += count
+            for team in teams:
+                team[f"overview_{figure}_count"] = totals[team.id]
+
+    @api.model
+    def _overview_fnames(self):
+        return [f"overview_{figure}_count" for figure in OVERVIEW_FIGURES]
+
+    @api.model
+    def _overview_day_bounds(self):
+        """Start of the user's day in UTC, and the end of it as the search
+        filters write it (naive)."""
+        today = fields.Date.context_today(self)
+        tz = pytz.timezone(self.env.context.get("tz") or self.env.user.tz or "UTC")
+        start = tz.localize(datetime.combine(today, time.min))
+        start_utc = start.astimezone(pytz.utc).replace(tzinfo=None)
+        return start_utc, datetime.combine(today, time(23, 59, 59))
+
+    @api.model
+    def _overview_domains(self):
+        """{figure: (model, domain, team field)}: the counted records; the
+        search filters of the lists opened from the overview say the same."""
+        day_start, day_end = self._overview_day_bounds()
+        open_ = [("is_closed", "=", False)]
+        ticket = "aftersales.ticket"
+        return {
+            "open": (ticket, open_, "team_id"),
+            "unassigned": (ticket, [*open_, ("technician_id", "=", False)], "team_id"),
+            "urgent": (ticket, [*open_, ("priority", "in", ("1", "2"))], "team_id"),
+            "at_risk": (ticket, [*open_, ("sla_status", "=", "at_risk")], "team_id"),
+            "failed_today": (
+                ticket,
+                [
+                    *open_,
+                    (
+                        "sla_ids",
+                        "any",
+                        [
+                            ("status", "=", "failed"),
+                            ("deadline", ">=", day_start),
+                        ],
+                    ),
+                ],
+                "team_id",
+            ),
+            "callbacks_due": (
+                "aftersales.callback",
+                [("state", "=", "todo"), ("due_date", "<=", day_end)],
+                "team_id",
+            ),
+            "part_shortage": (
+                ticket,
+                [*open_, ("has_part_shortage", "=", True)],
+                "team_id",
+            ),
+        }
+
+    @api.model
+    def _my_day_domains(self):
+        day_start, __ = self._overview_day_bounds()
+        uid = self.env.uid
+        return {
+            "tickets": [
+                ("is_closed", "=", False),
+                "|",
+                ("technician_user_id", "=", uid),
+                ("owner_id", "=", uid),
+            ],
+            "appointments": [
+                ("technician_user_id", "=", uid),
+                ("appointment_start", ">=", day_start),
+                ("appointment_start", "<", day_start + timedelta(days=1)),
+            ],
+        }
+
+    @api.model
+    def retrieve_my_day(self):
+        """The user's own figures above the overview: open tickets, today's
+        appointments, this month's score (and its target)."""
+        Ticket = self.env["aftersales.ticket"]
+        domains = self._my_day_domains()
+        score = self.env["aftersales.performance.score"].search(
+            [
+                ("user_id", "=", self.env.uid),
+                ("period_type", "=", "month"),
+                ("date_start", "<=", fields.Date.context_today(self)),
+                ("date_end", ">=", fields.Date.context_today(self)),
+            ],
+            limit=1,
+        )
+        return {
+            "tickets": Ticket.search_count(domains["tickets"]),
+            "appointments": Ticket.search_count(domains["appointments"]),
+            "score": round(score.total_score, 1) if score else False,
+            "target": round(score.target_score, 1) if score.target_score else False,
+        }
+
+    @api.model
+    def action_open_my_day(self, figure):
+        if figure == "score":
+            return self.env["ir.actions.act_window"]._for_xml_id(
+                "aftersales_service.aftersales_performance_score_action_my"
+            )
+        if figure == "appointments":
+            action = self.env["aftersales.ticket"]._action_view(
+                self._my_day_domains()["appointments"], {"hierarchical_naming": False}
+            )
+            action["name"] = _("My Appointments Today")
+            action["views"] = sorted(
+                action["views"], key=lambda view: view[1] != "calendar"
+            )
+            return action
+        return self.env["ir.actions.act_window"]._for_xml_id(
+            "aftersales_service.aftersales_ticket_action_my"
+        )
 
     @api.constrains("parent_id")
     def _check_parent_id(self):
@@ -239,6 +423,50 @@ class AftersalesTeam(models.Model):
         return self.env["aftersales.ticket"]._action_view(
             [("team_id", "child_of", self.id)], {"default_team_id": self.id}
         )
+
+    def _action_overview(
+        self, filters, xmlid="aftersales_service.aftersales_ticket_action"
+    ):
+        """The list of the team (and sub-teams) with the overview's filters
+        on, as facets the user can remove."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
+        context = {
+            "search_default_team_id": self.id,
+            "default_team_id": self.id,
+            "hierarchical_naming": False,
+        }
+        context.update({f"search_default_{name}": 1 for name in filters})
+        action["context"] = context
+        action["display_name"] = self.name
+        # land on the list
+        action["views"] = sorted(action["views"], key=lambda view: view[1] != "list")
+        return action
+
+    def action_overview_open(self):
+        return self._action_overview(["open"])
+
+    def action_overview_unassigned(self):
+        return self._action_overview(["open", "unassigned"])
+
+    def action_overview_urgent(self):
+        return self._action_overview(["open", "urgent"])
+
+    def action_overview_at_risk(self):
+        return self._action_overview(["open", "sla_at_risk"])
+
+    def action_overview_failed_today(self):
+        return self._action_overview(["open", "sla_failed_today"])
+
+    def action_overview_callbacks_due(self):
+        action = self._action_overview(
+            ["due"], "aftersales_service.aftersales_callback_action"
+        )
+        action["context"].pop("default_team_id")
+        return action
+
+    def action_overview_part_shortage(self):
+        return self._action_overview(["open", "part_shortage"])
 
     @api.model
     def _find_for_partners(self, partners, company):

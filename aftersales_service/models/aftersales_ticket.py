@@ -1,8 +1,16 @@
+import textwrap
 from collections import defaultdict
 from datetime import timedelta
+from urllib.parse import quote_plus
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools.misc import (
+    babel_locale_parse,
+    format_datetime,
+    get_lang,
+    posix_to_ldml,
+)
 
 from .tools import mask_email, mask_phone
 
@@ -60,6 +68,15 @@ class AftersalesTicket(models.Model):
         index="trigram",
         default=lambda self: _("New"),
     )
+    subject = fields.Char(
+        tracking=True,
+        compute="_compute_subject",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="What the ticket is about, in a few words; the first line of the "
+        "symptom when left empty.",
+    )
     active = fields.Boolean(default=True)
     company_id = fields.Many2one(
         "res.company",
@@ -111,6 +128,20 @@ class AftersalesTicket(models.Model):
     partner_email_masked = fields.Char(
         string="Email", compute="_compute_contact_masked", compute_sudo=True
     )
+    service_partner_id = fields.Many2one(
+        "res.partner",
+        string="Service Address",
+        compute="_compute_service_partner_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        index="btree_not_null",
+        check_company=True,
+        help="Where the unit is serviced: the customer's delivery address, or "
+        "the customer's own address.",
+    )
+    service_address = fields.Char(string="Address", compute="_compute_service_address")
+    service_map_url = fields.Char(string="Map", compute="_compute_service_address")
     is_vip = fields.Boolean(
         string="VIP",
         related="partner_id.commercial_partner_id.aftersales_vip",
@@ -295,10 +326,92 @@ class AftersalesTicket(models.Model):
             ticket.partner_phone_masked = mask_phone(ticket.partner_phone)
             ticket.partner_email_masked = mask_email(ticket.partner_email)
 
-    @api.depends("partner_id.aftersales_note")
-    def _compute_partner_service_note(self):
+    @api.depends("symptom")
+    def _compute_subject(self):
         for ticket in self:
-            ticket.partner_service_note = ticket.partner_id.aftersales_note
+            if ticket.subject:
+                continue
+            lines = (ticket.symptom or "").strip().splitlines()
+            ticket.subject = (
+                textwrap.shorten(lines[0], 80, placeholder="…") if lines else False
+            )
+
+    @api.depends("partner_id")
+    def _compute_service_partner_id(self):
+        """The delivery address of the contact, else of its company, else the
+        contact itself (like a sale order's delivery address); one search for
+        the whole set."""
+        partners = self.partner_id
+        deliveries = {}
+        if partners:
+            for child in self.env["res.partner"].search(
+                [
+                    ("type", "=", "delivery"),
+                    (
+                        "parent_id",
+                        "in",
+                        (partners | partners.commercial_partner_id).ids,
+                    ),
+                ],
+                order="id",
+            ):
+                deliveries.setdefault(child.parent_id.id, child)
+        for ticket in self:
+            partner = ticket.partner_id
+            ticket.service_partner_id = (
+                deliveries.get(partner.id)
+                or deliveries.get(partner.commercial_partner_id.id)
+                or partner
+            )
+
+    @api.depends(
+        "service_partner_id.street",
+        "service_partner_id.street2",
+        "service_partner_id.zip",
+        "service_partner_id.city",
+        "service_partner_id.state_id",
+        "service_partner_id.country_id",
+    )
+    def _compute_service_address(self):
+        for ticket in self:
+            partner = ticket.service_partner_id
+            parts = [
+                partner.street,
+                partner.street2,
+                " ".join(p for p in (partner.zip, partner.city) if p),
+                partner.state_id.name,
+                partner.country_id.name,
+            ]
+            address = ", ".join(part for part in parts if part)
+            ticket.service_address = address or False
+            ticket.service_map_url = (
+                f"https://www.openstreetmap.org/search?query={quote_plus(address)}"
+                if address
+                else False
+            )
+
+    @api.depends(
+        "partner_id.aftersales_note",
+        "partner_id.commercial_partner_id.aftersales_note",
+    )
+    def _compute_partner_service_note(self):
+        """The contact's notes and, for a company's contact, the company's."""
+        for ticket in self:
+            partner = ticket.partner_id
+            company = partner.commercial_partner_id
+            notes = []
+            if company != partner and company.aftersales_note:
+                notes.append(f"{company.name}: {company.aftersales_note}")
+            if partner.aftersales_note:
+                notes.append(partner.aftersales_note)
+            ticket.partner_service_note = "\n".join(notes) or False
+
+    @api.depends("name", "subject")
+    def _compute_display_name(self):
+        for ticket in self:
+            ticket.display_name = (
+                f"{ticket.subject} ({ticket.name})" if ticket.subject else ticket.name
+            )
 
     @api.depends("commercial_partner_id")
     def _compute_partner_ticket_count(self):
@@ -426,6 +539,10 @@ class AftersalesTicket(models.Model):
 
     @api.model
     def _read_group_stage_ids(self, stages, domain):
+        if self.env.context.get("aftersales_stages_with_work"):
+            # "My Tickets": only the columns holding the user's work, so the
+            # first column (the one a phone opens on) is never empty.
+            return stages
         return stages.search([])
 
     # ------------------------------------------------------------------
@@ -798,6 +915,79 @@ class AftersalesTicket(models.Model):
     # ------------------------------------------------------------------
     # Business methods
     # ------------------------------------------------------------------
+
+    def _schedule_alerts(self, alerts, notify=True):
+        """One open "Service Level" activity per person per ticket.
+
+        ``alerts``: iterable of (ticket, user, summary, note, deadline). An
+        alert for a person who already has one open on the ticket updates it
+        (summary, note, the earlier deadline) instead of adding a second one;
+        alerts for the same person and ticket in one batch merge the same way.
+        ``notify=False`` when the caller already told the person (no
+        assignment e-mail). One search, one ``create`` for the batch."""
+        alerts = [alert for alert in alerts if alert[1]]
+        if not alerts:
+            return self.env["mail.activity"]
+        activity_type = self.env.ref("aftersales_service.mail_activity_type_sla")
+        Activity = self.env["mail.activity"].sudo()
+        existing = Activity.search(
+            [
+                ("res_model", "=", self._name),
+                ("res_id", "in", list({ticket.id for ticket, *__ in alerts})),
+                ("activity_type_id", "=", activity_type.id),
+            ]
+        )
+        by_key = {(act.res_id, act.user_id.id): act for act in existing}
+        pending = {}
+        for ticket, user, summary, note, deadline in alerts:
+            key = (ticket.id, user.id)
+            activity = by_key.get(key)
+            if activity:
+                activity.write(
+                    {
+                        "summary": summary,
+                        "note": note or activity.note,
+                        "date_deadline": min(activity.date_deadline, deadline),
+                    }
+                )
+                continue
+            vals = pending.get(key)
+            if vals:
+                vals.update(
+                    summary=summary,
+                    note=note or vals["note"],
+                    date_deadline=min(vals["date_deadline"], deadline),
+                )
+                continue
+            pending[key] = {
+                "res_model_id": self.env["ir.model"]._get_id(self._name),
+                "res_id": ticket.id,
+                "activity_type_id": activity_type.id,
+                "summary": summary,
+                "note": note or False,
+                "user_id": user.id,
+                "date_deadline": deadline,
+            }
+        if not pending:
+            return existing
+        return Activity.with_context(mail_activity_quick_update=not notify).create(
+            list(pending.values())
+        )
+
+    @api.model
+    def _format_datetime_for(self, user, value):
+        """``value`` (UTC) as ``user`` reads it: their time zone and language,
+        with the zone named."""
+        if not value:
+            return ""
+        tz = user.tz or self.env.user.tz or "UTC"
+        env = self.with_context(lang=user.lang or self.env.lang).env
+        lang = get_lang(env)
+        pattern = posix_to_ldml(
+            f"{lang.date_format} {lang.short_time_format}",
+            locale=babel_locale_parse(lang.code),
+        )
+        return f"{format_datetime(env, value, tz=tz, dt_format=pattern)} ({tz})"
 
     def _change_owner(self, new_owner, reason):
         """Hand the tickets over to ``new_owner``, logging why."""

@@ -46,11 +46,9 @@ class AftersalesTicketCharge(models.Model):
         readonly=False,
         precompute=True,
     )
+    # Not stored: said in the reader's language, dates in their format.
     reason = fields.Char(
-        compute="_compute_decision",
-        store=True,
-        readonly=False,
-        precompute=True,
+        compute="_compute_reason",
         help="Why the customer pays or not, in words the customer is told.",
     )
 
@@ -65,9 +63,24 @@ class AftersalesTicketCharge(models.Model):
     )
     def _compute_decision(self):
         for line in self:
-            decision, percent, reason = line.ticket_id._warranty_charge_decision(
+            decision, percent, __ = line.ticket_id._warranty_charge_decision(
                 line.charge_type, line.env["product.product"]
             )
             line.decision = decision
             line.covered_percent = percent
-            line.reason = reason
+
+    @api.depends(
+        "charge_type",
+        "ticket_id.warranty_id",
+        "ticket_id.warranty_date",
+        "ticket_id.warranty_exclusion_id",
+        "ticket_id.warranty_id.state",
+        "ticket_id.warranty_id.end_date",
+        "ticket_id.warranty_id.component_ids.end_date",
+    )
+    @api.depends_context("lang")
+    def _compute_reason(self):
+        for line in self:
+            line.reason = line.ticket_id._warranty_charge_decision(
+                line.charge_type, line.env["product.product"]
+            )[2]

@@ -2,7 +2,7 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 from .aftersales_sla_policy import TARGET_TYPES
 
@@ -57,7 +57,7 @@ class AftersalesTicketSla(models.Model):
         ondelete="set null",
     )
     target_type = fields.Selection(TARGET_TYPES, string="Target", required=True)
-    target_hours = fields.Float(string="Target (h)", required=True)
+    target_hours = fields.Float(string="Target (hh:mm)", required=True)
     calendar_id = fields.Many2one(
         "resource.calendar",
         string="Working Hours",
@@ -71,12 +71,12 @@ class AftersalesTicketSla(models.Model):
     at_risk_date = fields.Datetime(string="At Risk From")
     reached_date = fields.Datetime(string="Reached")
     paused_hours = fields.Float(
-        string="Paused (h)",
+        string="Paused (hh:mm)",
         help="Time spent in stages that pause the clock, added to the deadline.",
     )
     pause_start = fields.Datetime(string="Paused Since")
     elapsed_hours = fields.Float(
-        string="Took (h)",
+        string="Took (hh:mm)",
         help="Time from the start to reaching the target, pauses excluded, in "
         "the target's hours (working or calendar).",
     )
@@ -88,7 +88,7 @@ class AftersalesTicketSla(models.Model):
         "nothing can change without an event.",
     )
     remaining_hours = fields.Float(
-        string="Remaining (h)", compute="_compute_remaining_hours"
+        string="Remaining (hh:mm)", compute="_compute_remaining_hours"
     )
 
     # Warning and escalation
@@ -373,12 +373,16 @@ class AftersalesTicketSla(models.Model):
                 line._warn()
             if line.status == "failed":
                 if previous[line.id] != "failed":
+                    reader = ticket.owner_id
                     ticket.message_post(
-                        body=_(
-                            "Service level missed: %(target)s was due on "
-                            "%(deadline)s (UTC).",
-                            target=line._target_label(),
-                            deadline=line.deadline,
+                        body=ticket.with_context(
+                            lang=reader.lang or self.env.lang
+                        ).env._(
+                            "Service level failed: %(target)s was due on %(deadline)s.",
+                            target=line.with_context(
+                                lang=reader.lang or self.env.lang
+                            )._target_label(),
+                            deadline=ticket._format_datetime_for(reader, line.deadline),
                         ),
                         subtype_xmlid="mail.mt_note",
                     )
@@ -393,20 +397,28 @@ class AftersalesTicketSla(models.Model):
         ]
 
     def _warn(self):
+        """The at-risk warning, once: an alert for the owner and the
+        technician, in their language and time zone."""
         self.ensure_one()
         ticket = self.ticket_id
         users = ticket.owner_id | ticket.technician_user_id
+        alerts = []
         for user in users:
-            ticket.activity_schedule(
-                "aftersales_service.mail_activity_type_sla",
-                date_deadline=fields.Date.to_date(self.deadline),
-                summary=_(
-                    "At risk: %(target)s due %(deadline)s",
-                    target=self._target_label(),
-                    deadline=self.deadline,
-                ),
-                user_id=user.id,
+            line = self.with_context(lang=user.lang or self.env.lang)
+            alerts.append(
+                (
+                    ticket,
+                    user,
+                    line.env._(
+                        "At risk: %(target)s due %(deadline)s",
+                        target=line._target_label(),
+                        deadline=ticket._format_datetime_for(user, self.deadline),
+                    ),
+                    False,
+                    fields.Date.to_date(self.deadline),
+                )
             )
+        ticket._schedule_alerts(alerts)
         self.warned = True
 
     def _escalate_due(self, now, levels):
@@ -420,30 +432,37 @@ class AftersalesTicketSla(models.Model):
             if now < self.deadline + timedelta(hours=level.delay_hours):
                 break
             recipient = level._get_recipient(ticket.team_id)
-            body = _(
+            reader = recipient or ticket.owner_id
+            line = self.with_context(lang=reader.lang or self.env.lang)
+            body = line.env._(
                 "Escalation to %(level)s: %(target)s of %(ticket)s failed "
-                "(due %(deadline)s UTC). Notified: %(who)s.",
-                level=level.name,
-                target=self._target_label(),
+                "(due %(deadline)s). Notified: %(who)s.",
+                level=level.with_context(lang=reader.lang or self.env.lang).name,
+                target=line._target_label(),
                 ticket=ticket.name,
-                deadline=self.deadline,
-                who=recipient.name or _("nobody (no leader configured)"),
+                deadline=ticket._format_datetime_for(reader, self.deadline),
+                who=recipient.name or line.env._("nobody (no leader configured)"),
             )
             ticket.message_post(
                 body=body,
                 subtype_xmlid="mail.mt_note",
                 partner_ids=recipient.partner_id.ids,
             )
-            if recipient:
-                # notified by the message above: no second e-mail
-                ticket.with_context(mail_activity_quick_update=True).activity_schedule(
-                    "aftersales_service.mail_activity_type_sla",
-                    date_deadline=fields.Date.to_date(now),
-                    summary=_(
-                        "Escalated: %(target)s failed", target=self._target_label()
-                    ),
-                    note=body,
-                    user_id=recipient.id,
-                )
+            # notified by the message above: no second e-mail
+            ticket._schedule_alerts(
+                [
+                    (
+                        ticket,
+                        recipient,
+                        line.env._(
+                            "Escalated: %(target)s failed",
+                            target=line._target_label(),
+                        ),
+                        body,
+                        fields.Date.to_date(now),
+                    )
+                ],
+                notify=False,
+            )
             self.escalation_level_id = level
             self.escalation_date = now

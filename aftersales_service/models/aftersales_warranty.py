@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools.misc import format_date
 
 WARRANTY_STATES = [
     ("active", "Active"),
@@ -514,7 +515,10 @@ class AftersalesWarranty(models.Model):
                 "in",
                 (self.end_date - date).days,
                 self.end_date,
-                _("in warranty until %(end)s", end=self.end_date),
+                _(
+                    "in warranty until %(end)s",
+                    end=format_date(self.env, self.end_date),
+                ),
             )
         if main_in or covering:
             ends = [self.end_date] if main_in else []
@@ -538,7 +542,7 @@ class AftersalesWarranty(models.Model):
             "out",
             0,
             False,
-            _("warranty ended %(end)s", end=self.end_date),
+            _("warranty ended %(end)s", end=format_date(self.env, self.end_date)),
         )
 
     def _covering_for(self, product, date):

@@ -43,6 +43,11 @@ class ResCompany(models.Model):
         "product) within this many days is flagged as a repeat contact.",
     )
 
+    aftersales_hotline = fields.Char(
+        string="Service Hotline",
+        help="Printed on warranty certificates and service documents.",
+    )
+
     @api.constrains("aftersales_repeat_days")
     def _check_aftersales_repeat_days(self):
         for company in self:

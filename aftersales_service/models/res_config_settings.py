@@ -7,6 +7,9 @@ class ResConfigSettings(models.TransientModel):
     aftersales_repeat_days = fields.Integer(
         related="company_id.aftersales_repeat_days", readonly=False
     )
+    aftersales_hotline = fields.Char(
+        related="company_id.aftersales_hotline", readonly=False
+    )
     aftersales_kpi_recipient_ids = fields.Many2many(
         related="company_id.aftersales_kpi_recipient_ids", readonly=False
     )

@@ -364,8 +364,9 @@ class AftersalesTicket(models.Model):
             create_vals.append(vals)
         lines = Line.create(create_vals)
         closed = lines.filtered(lambda line: line.ticket_id.is_closed)
-        closed.filtered(lambda line: line.ticket_id.outcome == "solved")._reach(now)
-        closed.filtered(lambda line: line.ticket_id.outcome != "solved")._cancel()
+        if closed:  # an empty set would still read the escalation levels
+            closed.filtered(lambda line: line.ticket_id.outcome == "solved")._reach(now)
+            closed.filtered(lambda line: line.ticket_id.outcome != "solved")._cancel()
         return lines
 
     def _sla_sync(self):
@@ -482,7 +483,9 @@ class AftersalesTicket(models.Model):
             ticket.message_post(
                 body=_(
                     "Technician on site: %(who)s.",
-                    who=ticket.technician_id.name or self.env.user.name,
+                    # a technician reads employees through their public
+                    # profile only: the name, not the whole record
+                    who=ticket.sudo().technician_id.name or self.env.user.name,
                 ),
                 subtype_xmlid="mail.mt_note",
             )
@@ -529,37 +532,26 @@ class AftersalesTicket(models.Model):
             }
         )
         today = fields.Date.context_today(self)
-        todo = self.env.ref("aftersales_service.mail_activity_type_sla")
-        model_id = self.env["ir.model"]._get_id(self._name)
-        summary = _("Red ticket: take it in hand")
-        activity_vals = []
+        alerts = []
         for manager, tickets in by_manager.items():
             if not manager:
                 continue
-            activity_vals += [
-                {
-                    "res_model_id": model_id,
-                    "res_id": ticket.id,
-                    "activity_type_id": todo.id,
-                    "summary": summary,
-                    "user_id": manager.id,
-                    "date_deadline": today,
-                }
-                for ticket in tickets
-            ]
-            self.env["mail.thread"].sudo().message_notify(
+            manager_env = self.with_context(lang=manager.lang or self.env.lang).env
+            summary = manager_env._("Red ticket: take it in hand")
+            alerts += [(ticket, manager, summary, False, today) for ticket in tickets]
+            self.env["mail.thread"].sudo().with_context(
+                lang=manager.lang or self.env.lang
+            ).message_notify(
                 partner_ids=manager.partner_id.ids,
-                subject=_("Red after-sales tickets"),
-                body=_(
+                subject=manager_env._("Red after-sales tickets"),
+                body=manager_env._(
                     "These tickets turned red and need you now: %(tickets)s",
                     tickets=", ".join(tickets.mapped("name")),
                 ),
-                model_description=_("After-Sales Ticket"),
+                model_description=manager_env._("After-Sales Ticket"),
             )
-        if activity_vals:
-            self.env["mail.activity"].sudo().with_context(
-                mail_activity_quick_update=True
-            ).create(activity_vals)
+        # notified just above: no second e-mail for the activities
+        self._schedule_alerts(alerts, notify=False)
 
     def _sla_close_activities(self):
         """Service-level activities (at risk, escalated, red) are done once

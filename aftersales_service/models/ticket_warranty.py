@@ -3,6 +3,7 @@ from collections import defaultdict
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
+from odoo.tools.misc import format_date
 
 from .aftersales_warranty import WARRANTY_STATUSES
 
@@ -67,11 +68,10 @@ class AftersalesTicket(models.Model):
         precompute=True,
         compute_sudo=True,
     )
+    # Not stored: said in the reader's language, dates in their format.
     warranty_status_reason = fields.Char(
         string="Warranty Reason",
-        compute="_compute_warranty_status",
-        store=True,
-        precompute=True,
+        compute="_compute_warranty_status_reason",
         compute_sudo=True,
     )
 
@@ -226,15 +226,32 @@ class AftersalesTicket(models.Model):
                 ticket.warranty_status = "unknown"
                 ticket.warranty_remaining_days = 0
                 ticket.warranty_end_date = False
-                ticket.warranty_status_reason = _("no warranty found for this unit")
                 continue
-            status, days, end, reason = warranty._status_at(
-                ticket.warranty_date or today
-            )
+            status, days, end, __ = warranty._status_at(ticket.warranty_date or today)
             ticket.warranty_status = status
             ticket.warranty_remaining_days = days
             ticket.warranty_end_date = end
-            ticket.warranty_status_reason = reason
+
+    @api.depends(
+        "warranty_id",
+        "warranty_date",
+        "warranty_id.state",
+        "warranty_id.void_reason",
+        "warranty_id.delivery_date",
+        "warranty_id.end_date",
+        "warranty_id.component_ids.start_date",
+        "warranty_id.component_ids.end_date",
+    )
+    @api.depends_context("lang")
+    def _compute_warranty_status_reason(self):
+        today = fields.Date.context_today(self)
+        for ticket in self:
+            if not ticket.warranty_id:
+                ticket.warranty_status_reason = _("no warranty found for this unit")
+                continue
+            ticket.warranty_status_reason = ticket.warranty_id._status_at(
+                ticket.warranty_date or today
+            )[3]
 
     @api.depends(
         "warranty_id",
@@ -245,6 +262,7 @@ class AftersalesTicket(models.Model):
         "lot_id",
         "warranty_exclusion_id",
     )
+    @api.depends_context("lang")
     def _compute_three_guarantee(self):
         counts = self._warranty_repair_counts()
         today = fields.Date.context_today(self)
@@ -509,14 +527,22 @@ class AftersalesTicket(models.Model):
             return (
                 "customer",
                 0.0,
-                _("%(label)s warranty ended %(end)s", label=label, end=end),
+                _(
+                    "%(label)s warranty ended %(end)s",
+                    label=label,
+                    end=format_date(self.env, end),
+                ),
             )
         percent = warranty._coverage_at(charge_type, date)
         if percent >= 100:
             return (
                 "free",
                 100.0,
-                _("%(label)s warranty until %(end)s", label=label, end=end),
+                _(
+                    "%(label)s warranty until %(end)s",
+                    label=label,
+                    end=format_date(self.env, end),
+                ),
             )
         if percent <= 0:
             return (
@@ -537,7 +563,7 @@ class AftersalesTicket(models.Model):
             _(
                 "%(label)s warranty until %(end)s covers %(percent)s%%",
                 label=label,
-                end=end,
+                end=format_date(self.env, end),
                 percent=round(percent),
             ),
         )

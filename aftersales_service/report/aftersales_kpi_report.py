@@ -31,10 +31,10 @@ class AftersalesKpiReport(models.Model):
     ticket_count = fields.Integer(string="# Tickets", readonly=True)
     closed_count = fields.Integer(string="# Closed", readonly=True)
     response_hours = fields.Float(
-        string="Response Time (h)", readonly=True, aggregator="avg"
+        string="Response Time (hh:mm)", readonly=True, aggregator="avg"
     )
     resolution_hours = fields.Float(
-        string="Resolution Time (h)",
+        string="Resolution Time (hh:mm)",
         readonly=True,
         aggregator="avg",
         help="Received to solved; cancelled tickets are left out.",

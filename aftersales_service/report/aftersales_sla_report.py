@@ -32,28 +32,32 @@ class AftersalesSlaReport(models.Model):
     start_date = fields.Datetime(string="Received", readonly=True)
     deadline = fields.Datetime(readonly=True)
     reached_date = fields.Datetime(string="Reached", readonly=True)
-    target_hours = fields.Float(string="Target (h)", readonly=True, aggregator="avg")
+    target_hours = fields.Float(
+        string="Target (hh:mm)", readonly=True, aggregator="avg"
+    )
     elapsed_hours = fields.Float(
-        string="Took (h)",
+        string="Took (hh:mm)",
         readonly=True,
         aggregator="avg",
         help="Average time to reach the target, pauses excluded, in working "
         "hours for targets on working time.",
     )
     median_hours = fields.Float(
-        string="Median Took (h)",
+        string="Median Took (hh:mm)",
         readonly=True,
         aggregator="avg",
         help="Median time to reach the target in the group (50th percentile), "
         "pauses excluded, in working hours for targets on working time.",
     )
     p90_hours = fields.Float(
-        string="90th Percentile Took (h)",
+        string="90th Percentile Took (hh:mm)",
         readonly=True,
         aggregator="avg",
         help="90% of the targets in the group were reached within this time.",
     )
-    paused_hours = fields.Float(string="Paused (h)", readonly=True, aggregator="avg")
+    paused_hours = fields.Float(
+        string="Paused (hh:mm)", readonly=True, aggregator="avg"
+    )
     compliance = fields.Float(
         string="Compliance (%)",
         readonly=True,
@@ -62,7 +66,7 @@ class AftersalesSlaReport(models.Model):
         "are left out).",
     )
     met_count = fields.Integer(string="# Met", readonly=True)
-    missed_count = fields.Integer(string="# Missed", readonly=True)
+    missed_count = fields.Integer(string="# Failed or Met Late", readonly=True)
 
     @property
     def _table_query(self):

@@ -15,8 +15,8 @@ BATCH = 5000
 SUMMARY_KPIS = [
     ("ticket_count", _lt("Tickets"), "int", False),
     ("closed_count", _lt("Closed tickets"), "int", False),
-    ("response_hours", _lt("Response time (h)"), "dec", False),
-    ("resolution_hours", _lt("Resolution time (h)"), "dec", False),
+    ("response_hours", _lt("Response time (hh:mm)"), "hours", False),
+    ("resolution_hours", _lt("Resolution time (hh:mm)"), "hours", False),
     ("first_time_fix", _lt("First-time fix rate"), "pct", True),
     ("repeat_rate", _lt("Repeat-failure rate"), "pct", True),
     ("sla_compliance", _lt("SLA compliance"), "pct", True),
@@ -30,6 +30,10 @@ SUMMARY_KPIS = [
 ]
 PERCENT_KPIS = {key for key, _label, fmt, _chart in SUMMARY_KPIS if fmt == "pct"}
 
+# Values are computed as percentages (0-100) and hours; Excel gets fractions
+# (0.375 shown as 37.5%) and days (shown as hh:mm), so cells stay numbers.
+EXCEL_SCALE = {"pct": 0.01, "hours": 1 / 24}
+
 
 class AftersalesKpiWorkbookWizard(models.TransientModel):
     """One-click Excel workbook of the after-sales KPIs for a period and team."""
@@ -38,11 +42,26 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
     _description = "After-Sales KPI Workbook"
     _check_company_auto = True
 
+    def _default_month(self):
+        """The last complete month that has tickets, else the current month."""
+        month_start = fields.Date.context_today(self).replace(day=1)
+        last = self.env["aftersales.ticket"].search(
+            [
+                ("company_id", "=", self.env.company.id),
+                ("received_date", "<", datetime.combine(month_start, time.min)),
+            ],
+            order="received_date desc",
+            limit=1,
+        )
+        if last:
+            return fields.Date.to_date(last.received_date).replace(day=1)
+        return month_start
+
     def _default_date_from(self):
-        return fields.Date.context_today(self).replace(day=1) - relativedelta(months=1)
+        return self._default_month()
 
     def _default_date_to(self):
-        return fields.Date.context_today(self).replace(day=1) - timedelta(days=1)
+        return self._default_month() + relativedelta(months=1) - timedelta(days=1)
 
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company
@@ -277,8 +296,8 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
             "text": workbook.add_format({}),
             "int": workbook.add_format({"num_format": "#,##0"}),
             "dec": workbook.add_format({"num_format": "#,##0.00"}),
-            # Rates are stored 0-100: shown with a % sign, not multiplied.
-            "pct": workbook.add_format({"num_format": '0.0"%"'}),
+            "pct": workbook.add_format({"num_format": "0.0%"}),
+            "hours": workbook.add_format({"num_format": "[h]:mm"}),
             "money": workbook.add_format({"num_format": "#,##0.00"}),
             "date": workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
         }
@@ -299,7 +318,8 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
                 elif isinstance(value, datetime):
                     sheet.write_datetime(row_index, col, value, fmt)
                 elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                    sheet.write_number(row_index, col, value, fmt)
+                    scale = EXCEL_SCALE.get(headers[col][1], 1)
+                    sheet.write_number(row_index, col, value * scale, fmt)
                 else:
                     sheet.write_string(row_index, col, str(value), fmt)
         return row_index
@@ -329,15 +349,16 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
         for index, (key, label, fmt, in_chart) in enumerate(SUMMARY_KPIS, start=1):
             cur, prev = current[key], previous[key]
             sheet.write_string(index, 0, str(label))
+            scale = EXCEL_SCALE.get(fmt, 1)
             for col, value in ((1, cur), (2, prev)):
                 if value is None:
                     sheet.write_blank(index, col, None, formats[fmt])
                 else:
-                    sheet.write_number(index, col, value, formats[fmt])
+                    sheet.write_number(index, col, value * scale, formats[fmt])
             if cur is None or prev is None:
                 sheet.write_blank(index, 3, None, formats[fmt])
             else:
-                sheet.write_number(index, 3, cur - prev, formats[fmt])
+                sheet.write_number(index, 3, (cur - prev) * scale, formats[fmt])
             if in_chart:
                 chart_rows.append(index)
         info_row = len(SUMMARY_KPIS) + 2
@@ -361,7 +382,7 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
                 }
             )
         chart.set_title({"name": _("Rates: period over period (%)")})
-        chart.set_y_axis({"min": 0, "max": 100})
+        chart.set_y_axis({"min": 0, "max": 1, "num_format": "0%"})
         sheet.insert_chart("F2", chart, {"x_scale": 1.6, "y_scale": 1.4})
 
     def _sheet_tickets(self, workbook, formats):
@@ -374,8 +395,8 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
             (_("Technician"), "text", 20),
             (_("Product"), "text", 24),
             (_("Region"), "text", 16),
-            (_("Response (h)"), "dec", 12),
-            (_("Resolution (h)"), "dec", 13),
+            (_("Response (hh:mm)"), "hours", 12),
+            (_("Resolution (hh:mm)"), "hours", 13),
             (_("SLA met"), "int", 9),
             (_("SLA decided"), "int", 11),
             (_("SLA compliance"), "pct", 14),
@@ -421,7 +442,8 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
                 if isinstance(value, datetime):
                     sheet.write_datetime(row_index, col, value, fmt)
                 elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                    sheet.write_number(row_index, col, value, fmt)
+                    scale = EXCEL_SCALE.get(headers[col][1], 1)
+                    sheet.write_number(row_index, col, value * scale, fmt)
                 else:
                     sheet.write_string(row_index, col, str(value), fmt)
         return row_index

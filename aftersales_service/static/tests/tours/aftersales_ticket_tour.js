@@ -15,6 +15,20 @@ registry.category("web_tour.tours").add("aftersales_ticket_tour", {
             run: "click",
         },
         {
+            trigger: ".o_aftersales_overview",
+            content: "The app opens on the team overview",
+        },
+        {
+            trigger: ".o_main_navbar [data-menu-xmlid='aftersales_service.menu_aftersales_tickets']",
+            content: "Go to the tickets",
+            run: "click",
+        },
+        {
+            trigger: ".dropdown-item[data-menu-xmlid='aftersales_service.menu_aftersales_ticket_my']",
+            content: "My tickets",
+            run: "click",
+        },
+        {
             trigger: ".o_breadcrumb:contains('My Tickets')",
         },
         {
