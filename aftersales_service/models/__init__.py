@@ -47,3 +47,4 @@ from . import aftersales_performance_score_line
 from . import ticket_performance
 from . import resource_calendar
 from . import resource_calendar_leaves
+from . import aftersales_demo
