@@ -377,7 +377,8 @@ class _DemoStory:
     def received_at(self, spec):
         received = spec.get("received")
         if isinstance(received, tuple) and isinstance(received[0], int):
-            return self.local(*received)
+            # "this morning" before the day has begun: just now
+            return min(self.local(*received), self.now - timedelta(minutes=25))
         return None  # relative to the target, known once the lines exist
 
     # ------------------------------------------------------------------
@@ -566,6 +567,8 @@ class _DemoStory:
         """The next visit, booked for the coming days."""
         days, hhmm, hours = spec["appointment"]
         start = self.local(-days, hhmm, working_day=False)
+        while start < self.now:  # "this afternoon" once it has passed
+            start += timedelta(days=1)
         if spec.get("missed_visit"):
             self.play_missed_visit(ticket, spec, technician, planner, booked)
         planner.write(
@@ -720,10 +723,12 @@ class _DemoStory:
         closed = max(closed, after + timedelta(minutes=50))
         closed = min(closed, self.now - timedelta(hours=2))
         self.consume(ticket, spec, closed)
-        ticket._sla_reach_targets({"response", "arrival", "resolution"}, closed)
+        if stage.outcome == "solved":
+            ticket._sla_reach_targets({"response", "arrival", "resolution"}, closed)
         closer = ticket.technician_id.user_id or self.user(spec["owner_id"])
         ticket.with_user(closer).write({"stage_id": stage.id})
         ticket.write({"closed_date": closed})
+        self.backdate_repair(ticket, closed)
         self.stamp(closed)
         for callback in ticket.callback_ids:
             callback.sudo().write(
@@ -735,6 +740,33 @@ class _DemoStory:
                 }
             )
         self.play_callback(ticket, spec)
+
+    def backdate_repair(self, ticket, closed):
+        """The repair's consequences on the warranty count from the day it
+        was closed: parts' repair warranties and the days in repair."""
+        components = (
+            self.env["aftersales.warranty.component"]
+            .sudo()
+            .search([("ticket_id", "=", ticket.id), ("kind", "=", "repair")])
+        )
+        for component in components:
+            length = component.end_date - component.start_date
+            component.write(
+                {"start_date": closed.date(), "end_date": closed.date() + length}
+            )
+        if ticket.warranty_extended_days:
+            # extended again with the real closing day, from scratch
+            warranty = ticket.warranty_id.sudo()
+            warranty.repair_days -= ticket.warranty_extended_days
+            ticket.warranty_extended_days = 0
+            self.env["mail.message"].sudo().search(
+                [
+                    ("model", "=", "aftersales.warranty"),
+                    ("res_id", "=", warranty.id),
+                    ("id", ">", self.last_message),
+                ]
+            ).unlink()
+            ticket._extend_warranty_by_repair_time()
 
     # ------------------------------------------------------------------
     # Callbacks
@@ -824,6 +856,9 @@ class _DemoStory:
             }
         )
         self.play_close(complaint, spec, lines)
+        for activity in complaint.activity_ids.filtered(lambda a: a.user_id == manager):
+            activity.with_user(manager).action_feedback(feedback=story["fault_note"])
+        self.stamp(complaint.closed_date)
 
     # ------------------------------------------------------------------
     # After the story
