@@ -636,6 +636,7 @@ STORY_TICKETS = [
         "parts": [("part_heat_pump_pcb", 1)],
         "parts_state": "expired",
         "missed_visit": 5,
+        "missed_note": "Nobody at home at the appointment; the customer was travelling.",
     },
     {
         "xmlid": "ticket_23",
