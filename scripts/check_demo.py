@@ -83,7 +83,8 @@ def check_action(uenv, user, action):
     domain = safe_eval(data["domain"] or "[]", dict(ctx_vals, context=context))
     ctx = dict(uenv.context, **context)
     model = uenv[data["res_model"]].with_context(ctx)
-    mode = (data["view_mode"] or "list").split(",")[0]
+    modes = (data["view_mode"] or "list").split(",")
+    mode = modes[0]
     view_id = data["view_id"] and data["view_id"][0]
     views = model.get_views([(view_id, mode)])
     fields_info = views["models"].get(data["res_model"], {}).get("fields", {})
@@ -94,9 +95,14 @@ def check_action(uenv, user, action):
         result = model.web_search_read(domain, spec_of(fields_info), limit=80)
         count = result["length"]
     else:
+        # pivot / graph: the groups, then the list a user switches to
         groups = model.read_group(domain, ["__count"], [])
-        model.web_search_read(domain, {"display_name": {}}, limit=80)
         count = groups[0]["__count"] if groups else 0
+        if "list" in modes:
+            uenv.invalidate_all()
+            views = model.get_views([(False, "list")])
+            fields_info = views["models"][data["res_model"]]["fields"]
+            model.web_search_read(domain, spec_of(fields_info), limit=80)
     detail = f"{data['res_model']} ({mode}): {count} records"
     return ("ok" if count else "empty"), detail
 
@@ -134,6 +140,8 @@ def main(conf, db, logins):
             for menu in with_action:
                 label = menu.with_context(lang="en_US").complete_name
                 checked += 1
+                # a fresh cache: what another login read must not leak in
+                env.invalidate_all()
                 try:
                     with cr.savepoint():
                         status, detail = check_action(uenv, user, menu.action)

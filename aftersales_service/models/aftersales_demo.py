@@ -38,6 +38,18 @@ class AftersalesDemo(models.AbstractModel):
     _description = "After-Sales Demo Story Builder"
 
     @api.model
+    def _demo_archive_generic_products(self):
+        """The generic demo catalogue (office furniture) is not sold by an
+        appliance maker: archived, so the product lists show appliances and
+        spare parts."""
+        data = self.env["ir.model.data"].search(
+            [("module", "in", ("product", "stock")), ("model", "=", "product.template")]
+        )
+        self.env["product.template"].browse(
+            data.mapped("res_id")
+        ).exists().action_archive()
+
+    @api.model
     def _demo_setup_company(self):
         """The demo company keeps its books in yuan: the generic accounting
         demo entries of the main company (in dollars) are removed first, as
