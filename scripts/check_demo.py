@@ -133,8 +133,12 @@ def main(conf, db, logins):
                     "allowed_company_ids": [user.company_id.id],
                 },
             )
-            visible = uenv["ir.ui.menu"]._visible_menu_ids()
-            menus = env["ir.ui.menu"].browse(sorted(menu_ids & set(visible)))
+            # the web client walks the menu tree from the visible roots
+            visible = set(uenv["ir.ui.menu"]._visible_menu_ids())
+            menus = env["ir.ui.menu"].browse(sorted(menu_ids & visible))
+            menus = menus.filtered(
+                lambda m: {int(i) for i in m.parent_path.split("/") if i} <= visible
+            )
             with_action = menus.filtered("action")
             print(f"== {login} ({user.name}): {len(with_action)} menus")
             for menu in with_action:
