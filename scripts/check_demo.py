@@ -137,7 +137,9 @@ def main(conf, db, logins):
             visible = set(uenv["ir.ui.menu"]._visible_menu_ids())
             menus = env["ir.ui.menu"].browse(sorted(menu_ids & visible))
             menus = menus.filtered(
-                lambda m: {int(i) for i in m.parent_path.split("/") if i} <= visible
+                lambda m, shown=visible: (
+                    {int(i) for i in m.parent_path.split("/") if i} <= shown
+                )
             )
             with_action = menus.filtered("action")
             print(f"== {login} ({user.name}): {len(with_action)} menus")
