@@ -341,6 +341,7 @@ class _DemoStory:
                     "partner": partner,
                     "lot_id": lot,
                     "channel_id": "channel_wechat" if index % 2 else "channel_phone",
+                    "fault_code_id": "fault_code_e21",
                     "priority": "0",
                     "owner_id": "user_agent",
                     "symptom": "洗衣机排水时显示E21，滚筒里有水排不出去。"
@@ -402,7 +403,7 @@ class _DemoStory:
 
     def ticket_vals(self, spec):
         vals = {"company_id": self.company.id}
-        for fname in ("channel_id", "technician_id", "product_id"):
+        for fname in ("channel_id", "technician_id", "product_id", "fault_code_id"):
             if spec.get(fname):
                 vals[fname] = self.ref(spec[fname]).id
         partner = spec.get("partner") or self.ref(spec["partner_id"])

@@ -184,6 +184,7 @@ BATCH_TICKETS = [
 STORY_TICKETS = [
     {
         "xmlid": "ticket_01",
+        "fault_code_id": "fault_code_e6",
         "partner_id": "partner_pujiang_sun_hao",
         "lot_id": "lot_cabinet_ac_01",
         "channel_id": "channel_phone",
@@ -213,6 +214,7 @@ STORY_TICKETS = [
     },
     {
         "xmlid": "ticket_02",
+        "fault_code_id": "fault_code_e4",
         "partner_id": "partner_pujiang_sun_hao",
         "lot_id": "lot_cabinet_ac_01",
         "channel_id": "channel_phone",
@@ -237,6 +239,7 @@ STORY_TICKETS = [
     },
     {
         "xmlid": "ticket_03",
+        "fault_code_id": "fault_code_de",
         "partner_id": "partner_pujiang_xu_li",
         "lot_id": "lot_washer_01",
         "channel_id": "channel_email",
@@ -277,6 +280,7 @@ STORY_TICKETS = [
     },
     {
         "xmlid": "ticket_05",
+        "fault_code_id": "fault_code_e1",
         "partner_id": "partner_li_qiang",
         "lot_id": "lot_split_ac_02",
         "channel_id": "channel_phone",
@@ -303,6 +307,7 @@ STORY_TICKETS = [
     },
     {
         "xmlid": "ticket_06",
+        "fault_code_id": "fault_code_e1",
         "partner_id": "partner_li_qiang",
         "lot_id": "lot_split_ac_02",
         "channel_id": "channel_phone",
@@ -341,6 +346,7 @@ STORY_TICKETS = [
     },
     {
         "xmlid": "ticket_07",
+        "fault_code_id": "fault_code_e1",
         "partner_id": "partner_li_qiang",
         "lot_id": "lot_split_ac_02",
         "channel_id": "channel_chat",
@@ -389,6 +395,7 @@ STORY_TICKETS = [
     },
     {
         "xmlid": "ticket_10",
+        "fault_code_id": "fault_code_hp",
         "partner_id": "partner_haixin_ma_qiang",
         "lot_id": "lot_chiller_02",
         "channel_id": "channel_phone",
@@ -418,6 +425,7 @@ STORY_TICKETS = [
     },
     {
         "xmlid": "ticket_11",
+        "fault_code_id": "fault_code_hp",
         "partner_id": "partner_haixin_ma_qiang",
         "lot_id": "lot_chiller_02",
         "channel_id": "channel_onsite",
@@ -448,6 +456,7 @@ STORY_TICKETS = [
     },
     {
         "xmlid": "ticket_13",
+        "fault_code_id": "fault_code_ef",
         "partner_id": "partner_lingnan_he_xiaoyan",
         "lot_id": "lot_pharmacy_fridge_01",
         "channel_id": "channel_phone",
@@ -485,6 +494,7 @@ STORY_TICKETS = [
     },
     {
         "xmlid": "ticket_15",
+        "fault_code_id": "fault_code_dg",
         "partner_id": "partner_lingnan_luo_jian",
         "lot_id": "lot_pharmacy_fridge_02",
         "channel_id": "channel_portal",
@@ -512,6 +522,7 @@ STORY_TICKETS = [
     },
     {
         "xmlid": "ticket_16",
+        "fault_code_id": "fault_code_e21",
         "partner_id": "partner_zhang_min",
         "lot_id": "lot_washer_04",
         "channel_id": "channel_wechat",
