@@ -651,6 +651,7 @@ STORY_TICKETS = [
     },
     {
         "xmlid": "ticket_23",
+        "fault_code_id": "fault_code_e21",
         "partner_id": "partner_guo_fang",
         "lot_id": "lot_washer_07",
         "channel_id": "channel_wechat",
@@ -675,6 +676,7 @@ STORY_TICKETS = [
     },
     {
         "xmlid": "ticket_24",
+        "fault_code_id": "fault_code_e21",
         "partner_id": "partner_guo_fang",
         "lot_id": "lot_washer_07",
         "channel_id": "channel_walkin",
