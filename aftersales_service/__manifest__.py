@@ -82,6 +82,7 @@
         "views/aftersales_performance_settings_views.xml",
     ],
     "demo": [
+        "demo/res_company_demo.xml",
         "demo/res_users_demo.xml",
         "demo/aftersales_team_demo.xml",
         "demo/res_partner_demo.xml",

@@ -145,3 +145,26 @@ class TestTicketAccess(AftersalesCase):
                 self.user_agent, "Taking it"
             )
         self.assertEqual(self.ticket_agent2.owner_id, self.user_agent2)
+
+    def test_technician_and_agent_read_team_technicians(self):
+        """The service teams list shows each team's technicians: users
+        without HR rights read them through the employees' public profile,
+        van location included."""
+        self.emp_technician.sudo().aftersales_van_location_id = self.env.ref(
+            "stock.stock_location_stock"
+        )
+        for user in (self.user_technician, self.user_agent):
+            self.env.invalidate_all()
+            teams = self.team_point.with_user(user)
+            result = teams.web_read(
+                {"technician_ids": {"fields": {"display_name": {}}}}
+            )
+            self.assertEqual(
+                result[0]["technician_ids"],
+                [{"id": self.emp_technician.id, "display_name": "Li Technician"}],
+            )
+            public = self.env["hr.employee.public"].with_user(user)
+            self.assertEqual(
+                public.browse(self.emp_technician.id).aftersales_van_location_id,
+                self.env.ref("stock.stock_location_stock"),
+            )

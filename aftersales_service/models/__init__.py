@@ -12,6 +12,7 @@ from . import mail_followers
 from . import sale_order
 from . import stock_lot
 from . import hr_employee
+from . import hr_employee_public
 from . import aftersales_fault_code
 from . import aftersales_warranty_exclusion
 from . import aftersales_warranty_term
@@ -47,3 +48,4 @@ from . import aftersales_performance_score_line
 from . import ticket_performance
 from . import resource_calendar
 from . import resource_calendar_leaves
+from . import aftersales_demo

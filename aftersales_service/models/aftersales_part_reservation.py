@@ -569,7 +569,7 @@ class AftersalesPartReservation(models.Model):
         )
         pickings._message_log_batch(
             bodies={
-                reservation.picking_id.id: _(
+                reservation.picking_id.id: self.env._(
                     "Parts reserved for %(ticket)s on request of %(user)s.",
                     ticket=reservation.ticket_id.name,
                     user=user.name,
@@ -798,7 +798,7 @@ class AftersalesPartReservation(models.Model):
             line.sale_line_id = sale_line
         todo._message_log_batch(
             bodies={
-                reservation.id: _(
+                reservation.id: self.env._(
                     "Quotation %(order)s created for the parts the customer pays.",
                     order=reservation.sale_order_id.name,
                 )
