@@ -34,6 +34,7 @@
         "data/aftersales_parts_data.xml",
         "data/aftersales_performance_data.xml",
         "data/res_company_data.xml",
+        "data/mail_template_data.xml",
         "views/aftersales_ticket_views.xml",
         "views/aftersales_team_views.xml",
         "views/aftersales_channel_views.xml",
@@ -80,6 +81,7 @@
         "views/aftersales_performance_settings_views.xml",
         "wizards/aftersales_kpi_workbook_wizard_views.xml",
         "views/aftersales_performance_menus.xml",
+        "views/aftersales_portal_templates.xml",
     ],
     "demo": [
         "demo/res_users_demo.xml",
