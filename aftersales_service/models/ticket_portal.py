@@ -438,12 +438,7 @@ class AftersalesTicket(models.Model):
     def _intake_owner(self, team):
         """Accountable owner of a self-service ticket until an agent takes it:
         the team's leader (up the tree), else the superuser."""
-        team = team.sudo()
-        while team:
-            if team.leader_id:
-                return team.leader_id
-            team = team.parent_id
-        return self.env.ref("base.user_root")
+        return team._first_up("leader_id") or self.env.ref("base.user_root")
 
     @api.model
     def _check_customer_uploads(self, uploads):
