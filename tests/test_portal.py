@@ -175,6 +175,25 @@ class TestPortalTickets(PortalCaseMixin, AftersalesHttpCase):
         self.assertIn(tickets[17].name, page.text)
         self.assertNotIn(f">{tickets[16].name}<", page.text)
 
+    def test_list_queries_do_not_grow_with_the_customers_tickets(self):
+        Ticket = self.env["aftersales.ticket"]
+        Ticket.create([self._ticket_vals(symptom=f"Load {i}") for i in range(20)])
+        self.authenticate("as_portal", "as_portal")
+
+        def queries():
+            self.env.flush_all()
+            self.env.cr.precommit.run()  # as a commit would, before the page
+            self.url_open("/my/tickets?filterby=all")  # warm the caches
+            self.env.invalidate_all()
+            before = self.cr.sql_log_count
+            page = self.url_open("/my/tickets?filterby=all")
+            self.assertEqual(page.status_code, 200)
+            return self.cr.sql_log_count - before
+
+        full_page = queries()
+        Ticket.create([self._ticket_vals(symptom=f"More {i}") for i in range(60)])
+        self.assertEqual(queries(), full_page)
+
     def test_detail_shows_customer_facts_not_internal_ones(self):
         self.ticket.appointment_start = fields.Datetime.now() + timedelta(days=1)
         self.authenticate("as_portal", "as_portal")
