@@ -77,12 +77,6 @@ class AftersalesTicket(models.Model):
         copy=False,
         tracking=True,
     )
-    reopen_count = fields.Integer(
-        string="Reopened",
-        readonly=True,
-        copy=False,
-        help="How many times the ticket was reopened after being closed.",
-    )
     portal_state = fields.Selection(
         PORTAL_STATES,
         string="Status",
@@ -146,11 +140,9 @@ class AftersalesTicket(models.Model):
     def _on_transition(self, kind, previous):
         res = super()._on_transition(kind, previous)
         if kind == "reopened":
-            by_count = defaultdict(lambda: self.browse())
-            for ticket in self.sudo():
-                by_count[ticket.reopen_count + 1] |= ticket
-            for count, tickets in by_count.items():
-                tickets.write({"reopen_count": count, "customer_confirmed_date": False})
+            # counted by the performance slice (reopen_count); a new
+            # confirmation is asked for
+            self.sudo().customer_confirmed_date = False
         return res
 
     # ------------------------------------------------------------------
