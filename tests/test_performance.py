@@ -2,11 +2,13 @@ from odoo.tests import users
 
 from .common import AftersalesCase
 
-# Creating 1,000 tickets in one create(), SLA lines and chatter included:
-# measured 396-404 queries depending on how warm Odoo's caches are after the
-# tests before it. The bound leaves that slack only: one new query per ticket
-# would add 1,000.
-QUERIES_CREATE_1000 = 420
+# Creating 1,000 tickets in one create(), SLA lines, chatter and the
+# customers' acknowledgement e-mails (333 here) included: measured 396-404
+# queries without the acknowledgements, 427 with them (their mail rows are
+# inserted in Odoo's chunks of 100), depending on how warm Odoo's caches are
+# after the tests before it. The bound leaves that slack only: one new query
+# per ticket would add 1,000.
+QUERIES_CREATE_1000 = 440
 
 
 class TestTicketPerformance(AftersalesCase):
@@ -45,9 +47,11 @@ class TestTicketPerformance(AftersalesCase):
         small = self._queries(lambda: Ticket.create(self._batch_vals(500)))
         big = self._queries(lambda: Ticket.create(self._batch_vals(1000)))
         per_100 = (big - small) / 5
+        # 15 for tickets, SLA lines and chatter, 3 for the acknowledgement
+        # e-mails' rows (mail, message, recipients) in chunks of 100
         self.assertLessEqual(
             per_100,
-            15,
+            18,
             f"1,000 tickets took {big} queries, 500 tickets took {small}",
         )
         self.assertLess(big / 1000, 0.5, "far below one query per ticket")

@@ -41,6 +41,7 @@ from . import aftersales_part_reservation
 from . import aftersales_part_reservation_line
 from . import aftersales_part_forecast
 from . import ticket_parts
+from . import ticket_portal
 from . import aftersales_performance_profile
 from . import aftersales_performance_indicator
 from . import aftersales_performance_score
@@ -49,3 +50,4 @@ from . import ticket_performance
 from . import resource_calendar
 from . import resource_calendar_leaves
 from . import aftersales_demo
+from . import mail_thread

@@ -46,6 +46,12 @@ class AftersalesStage(models.Model):
         "parts), its service-level clocks stop; the time is added back to "
         "the deadlines.",
     )
+    mail_template_id = fields.Many2one(
+        "mail.template",
+        string="E-mail Template",
+        domain="[('model', '=', 'aftersales.ticket')]",
+        help="E-mail sent to the customer when a ticket reaches this stage.",
+    )
 
     @api.depends("outcome")
     def _compute_is_closed(self):

@@ -1,3 +1,4 @@
+import ast
 from datetime import datetime, time, timedelta
 
 import pytz
@@ -21,7 +22,7 @@ OVERVIEW_FIGURES = (
 class AftersalesTeam(models.Model):
     _name = "aftersales.team"
     _description = "After-Sales Service Team"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "mail.alias.mixin"]
     _parent_store = True
     _parent_name = "parent_id"
     _rec_name = "complete_name"
@@ -373,6 +374,19 @@ class AftersalesTeam(models.Model):
                         ],
                     )
                 )
+
+    def _alias_get_creation_values(self):
+        """E-mails to the team's alias become tickets of this team and its
+        company."""
+        values = super()._alias_get_creation_values()
+        values["alias_model_id"] = self.env["ir.model"]._get("aftersales.ticket").id
+        if self.id:
+            values["alias_defaults"] = defaults = ast.literal_eval(
+                self.alias_defaults or "{}"
+            )
+            defaults["team_id"] = self.id
+            defaults["company_id"] = self.company_id.id
+        return values
 
     # ------------------------------------------------------------------
     # The team tree

@@ -534,7 +534,7 @@ class AftersalesTicket(models.Model):
     def _compute_access_url(self):
         res = super()._compute_access_url()
         for ticket in self:
-            ticket.access_url = f"/my/aftersales/tickets/{ticket.id}"
+            ticket.access_url = f"/my/tickets/{ticket.id}"
         return res
 
     @api.model

@@ -246,10 +246,14 @@ class AftersalesWarranty(models.Model):
             warranty.ticket_ids = mine
             warranty.ticket_count = len(mine)
 
+    def _get_report_base_filename(self):
+        self.ensure_one()
+        return _("Warranty %(name)s", name=self.name)
+
     def _compute_access_url(self):
         res = super()._compute_access_url()
         for warranty in self:
-            warranty.access_url = f"/my/aftersales/warranties/{warranty.id}"
+            warranty.access_url = f"/my/warranties/{warranty.id}"
         return res
 
     # ------------------------------------------------------------------
@@ -544,6 +548,25 @@ class AftersalesWarranty(models.Model):
             False,
             _("warranty ended %(end)s", end=format_date(self.env, self.end_date)),
         )
+
+    def _open_three_guarantee_rights(self, today=None):
+        """[(right label, last day)] of the three-guarantee rights the
+        customer still has on this unit (return, exchange)."""
+        self.ensure_one()
+        today = today or fields.Date.context_today(self)
+        term = self.term_id
+        if self.state == "void" or not term.three_guarantee:
+            return []
+        rights = [
+            (_("Return"), term.return_days),
+            (_("Exchange"), term.exchange_days),
+        ]
+        result = []
+        for label, days in rights:
+            last_day = self.delivery_date + timedelta(days=days)
+            if days and last_day >= today:
+                result.append((label, last_day))
+        return result
 
     def _covering_for(self, product, date):
         """(covered?, end date, label) for a spare part on ``date``: the most

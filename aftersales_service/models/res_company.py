@@ -48,12 +48,31 @@ class ResCompany(models.Model):
         help="Printed on warranty certificates and service documents.",
     )
 
-    @api.constrains("aftersales_repeat_days")
+    aftersales_reopen_days = fields.Integer(
+        string="Customer Reopening Window (days)",
+        default=7,
+        help="Customers may reopen a solved request from the portal within "
+        "this many days after it was solved (0: never).",
+    )
+    aftersales_warranty_check_phone = fields.Boolean(
+        string="Warranty Check Asks for the Phone",
+        help="The public warranty check asks for the last four digits of the "
+        "buyer's phone number besides the serial number.",
+    )
+
+    @api.constrains("aftersales_repeat_days", "aftersales_reopen_days")
     def _check_aftersales_repeat_days(self):
         for company in self:
             if company.aftersales_repeat_days < 0:
                 raise ValidationError(
                     _("Repeat Contact Window: the number of days cannot be negative.")
+                )
+            if company.aftersales_reopen_days < 0:
+                raise ValidationError(
+                    _(
+                        "Customer Reopening Window: the number of days cannot "
+                        "be negative."
+                    )
                 )
 
     @api.model_create_multi

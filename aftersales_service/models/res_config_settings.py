@@ -13,3 +13,9 @@ class ResConfigSettings(models.TransientModel):
     aftersales_kpi_recipient_ids = fields.Many2many(
         related="company_id.aftersales_kpi_recipient_ids", readonly=False
     )
+    aftersales_reopen_days = fields.Integer(
+        related="company_id.aftersales_reopen_days", readonly=False
+    )
+    aftersales_warranty_check_phone = fields.Boolean(
+        related="company_id.aftersales_warranty_check_phone", readonly=False
+    )

@@ -41,6 +41,12 @@ class ResPartner(models.Model):
         help="Notes shown on every ticket of this customer, e.g. 'elderly at "
         "home, prefer mornings'.",
     )
+    aftersales_no_updates = fields.Boolean(
+        string="No Service Updates by E-mail",
+        help="The customer unsubscribed from after-sales status e-mails "
+        "(acknowledgements and stage updates). Answers from the service team "
+        "still reach them.",
+    )
     aftersales_ticket_count = fields.Integer(
         string="After-Sales Tickets",
         compute="_compute_aftersales_ticket_count",

@@ -450,11 +450,12 @@ class AftersalesTicket(models.Model):
         return result
 
     def _sla_is_customer_response(self, message):
-        """A public message, or a logged call, by an after-sales user."""
+        """A public message (written here or an e-mail reply), or a logged
+        call, by an after-sales user; never the customer's own message."""
         if not self.sla_ids:
             return False
         is_call = message.mail_activity_type_id.category == "phonecall"
-        is_public = message.message_type in ("comment", "email_outgoing") and (
+        is_public = message.message_type in ("comment", "email", "email_outgoing") and (
             message.subtype_id and not message.subtype_id.internal
         )
         if not (is_call or is_public):

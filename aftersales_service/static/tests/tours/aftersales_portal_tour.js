@@ -1,0 +1,159 @@
+/** @odoo-module **/
+
+import { registry } from "@web/core/registry";
+
+// A 1x1 PNG: the customer's photo of the unit.
+const PNG_BASE64 =
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4//8/AwAI/AL+p5qgoAAAAABJRU5ErkJggg==";
+
+function photoFile() {
+    const bytes = Uint8Array.from(atob(PNG_BASE64), (c) => c.charCodeAt(0));
+    return new File([bytes], "unit.png", { type: "image/png" });
+}
+
+const CHATTER = "#chatterRoot:shadow";
+
+// A portal customer sends a request with a photo, sees its reference and the
+// expected first-response time, and writes a message on it.
+registry.category("web_tour.tours").add("aftersales_portal_request_tour", {
+    url: "/my/home",
+    steps: () => [
+        {
+            trigger: "a[href='/my/tickets']",
+            content: "Open the service requests",
+            run: "click",
+        },
+        {
+            trigger: "a.o_aftersales_new_request",
+            content: "Send a new request",
+            run: "click",
+        },
+        {
+            trigger: "select[name=lot_id]",
+            content: "Pick the unit delivered to me",
+            run: "selectByLabel Air Conditioner X1 – AC-0001",
+        },
+        {
+            trigger: "textarea[name=symptom]",
+            run: "edit The unit blows warm air since yesterday",
+        },
+        {
+            trigger: "select[name=frequency]",
+            run: "selectByLabel Permanent",
+        },
+        {
+            trigger: "select[name=priority]",
+            run: "selectByLabel Urgent",
+        },
+        {
+            trigger: "input[name=attachments]",
+            content: "Attach a photo of the unit",
+            run() {
+                const transfer = new DataTransfer();
+                transfer.items.add(photoFile());
+                this.anchor.files = transfer.files;
+            },
+        },
+        {
+            trigger: "button.o_aftersales_submit",
+            run: "click",
+        },
+        {
+            trigger: ".o_aftersales_created:contains('We received your request')",
+            content: "The page answers with the reference...",
+        },
+        {
+            trigger: ".o_aftersales_created:contains('We will get back to you by')",
+            content: "... and when we will answer",
+        },
+        {
+            trigger: `${CHATTER} .o-mail-Message-body:contains('Photos and files sent with the request')`,
+            content: "The photo is on the request",
+        },
+        {
+            trigger: `${CHATTER} .o-mail-Composer-input`,
+            run: "edit It also makes a clicking noise",
+        },
+        {
+            trigger: `${CHATTER} .o-mail-Composer-send:enabled`,
+            run: "click",
+        },
+        {
+            trigger: `${CHATTER} .o-mail-Message-body:contains('It also makes a clicking noise')`,
+            content: "My message is on the request",
+        },
+    ],
+});
+
+// Back later: the customer reads the technician's answer and confirms the
+// request is solved.
+registry.category("web_tour.tours").add("aftersales_portal_confirm_tour", {
+    url: "/my/tickets?filterby=all",
+    steps: () => [
+        {
+            trigger: ".o_portal_my_doc_table a:contains('AS')",
+            content: "Open the request",
+            run: "click",
+        },
+        {
+            trigger: `${CHATTER} .o-mail-Message-body:contains('We replaced the fan motor')`,
+            content: "Read the technician's answer",
+        },
+        {
+            trigger: ".badge:contains('Solved')",
+        },
+        {
+            trigger: ".o_aftersales_confirm button",
+            content: "Confirm it is solved",
+            run: "click",
+        },
+        {
+            trigger: ".alert:contains('Thank you for confirming.')",
+        },
+        {
+            trigger: "a.o_aftersales_survey",
+            content: "The satisfaction survey is one click away",
+        },
+    ],
+});
+
+// A visitor without an account checks the warranty of a serial number.
+registry.category("web_tour.tours").add("aftersales_warranty_check_tour", {
+    url: "/aftersales/warranty",
+    steps: () => [
+        {
+            trigger: "input[name=serial]",
+            run: "edit AC-0001",
+        },
+        {
+            trigger: ".o_aftersales_warranty_check button[type=submit]",
+            run: "click",
+        },
+        {
+            trigger: ".o_aftersales_warranty_result:contains('In Warranty')",
+            content: "The warranty status shows, without any personal data",
+        },
+    ],
+});
+
+// A portal customer finds the warranty and its certificate.
+registry.category("web_tour.tours").add("aftersales_portal_warranty_tour", {
+    url: "/my/home",
+    steps: () => [
+        {
+            trigger: "a[href='/my/warranties']",
+            run: "click",
+        },
+        {
+            trigger: ".o_portal_my_doc_table a:contains('AC-0001'), .o_portal_my_doc_table td:contains('AC-0001')",
+        },
+        {
+            trigger: ".o_portal_my_doc_table a[href^='/my/warranties/']",
+            run: "click",
+        },
+        {
+            trigger: "a.o_aftersales_certificate[href*='report_type=pdf']",
+            content: "The certificate can be downloaded",
+        },
+    ],
+});

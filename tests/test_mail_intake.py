@@ -1,0 +1,274 @@
+"""E-mail intake through the team alias, threading, and the e-mails the
+customer receives; raw RFC 822 messages fed to Odoo's mail gateway."""
+
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from odoo import Command
+from odoo.tests import users
+
+from odoo.addons.mail.tests.common import MockEmail
+
+from .common import AftersalesCase
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06"
+    b"\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05"
+    b"\xfe\x02\xfe\xa7\x9a\xa0\xa0\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+class MailIntakeMixin:
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        env = cls.env
+        cls.alias_domain = env["mail.alias.domain"].create(
+            {"name": "service.example.com"}
+        )
+        cls.company.alias_domain_id = cls.alias_domain
+        cls.team_point.write(
+            {"alias_name": "hangzhou", "alias_domain_id": cls.alias_domain.id}
+        )
+        cls.channel_email = env.ref("aftersales_service.channel_email")
+        cls.user_agent.write({"email": "zhang.agent@example.com"})
+        cls.team_point.member_ids = [Command.link(cls.user_agent.id)]
+
+    def _raw(
+        self,
+        subject="Fridge problem",
+        body="The unit is not cold any more.",
+        sender="Wu Customer <wu.customer@example.com>",
+        to="hangzhou@service.example.com",
+        cc=None,
+        html=None,
+        attachments=(),
+        headers=None,
+        in_reply_to=None,
+    ):
+        msg = EmailMessage()
+        msg["From"] = sender
+        msg["To"] = to
+        if cc:
+            msg["Cc"] = cc
+        msg["Subject"] = subject
+        msg["Message-ID"] = make_msgid(domain="mail.example.com")
+        if in_reply_to:
+            msg["In-Reply-To"] = in_reply_to
+            msg["References"] = in_reply_to
+        for name, value in (headers or {}).items():
+            msg[name] = value
+        msg.set_content(body)
+        if html:
+            msg.add_alternative(html, subtype="html")
+        for name, data in attachments:
+            msg.add_attachment(data, maintype="image", subtype="png", filename=name)
+        return msg.as_string()
+
+    def _process(self, raw):
+        return self.env["mail.thread"].message_process(None, raw)
+
+    def _tickets(self):
+        return self.env["aftersales.ticket"].search(
+            [("channel_id", "=", self.channel_email.id)]
+        )
+
+
+class TestMailIntake(MailIntakeMixin, AftersalesCase):
+    def test_alias_defaults_decide_team_and_company(self):
+        defaults = self.team_point.alias_id.alias_defaults
+        self.assertIn(f"'team_id': {self.team_point.id}", defaults)
+        self.assertIn(f"'company_id': {self.company.id}", defaults)
+        self.assertEqual(self.team_point.alias_model_id.model, "aftersales.ticket")
+
+    def test_new_email_creates_a_ticket_through_the_intake(self):
+        raw = self._raw(
+            subject="空调不制冷",
+            cc="Neighbour <neighbour@example.com>",
+            attachments=[("photo.png", PNG)],
+        )
+        self._process(raw)
+        ticket = self._tickets()
+        self.assertEqual(len(ticket), 1)
+        self.assertEqual(ticket.partner_id, self.customer)
+        self.assertEqual(ticket.team_id, self.team_point)
+        self.assertEqual(ticket.company_id, self.company)
+        self.assertTrue(ticket.symptom.startswith("空调不制冷"))
+        self.assertIn("The unit is not cold any more.", ticket.symptom)
+        self.assertFalse(ticket.owner_id.share)
+        self.assertTrue(ticket.sla_ids)
+        self.assertEqual(
+            ticket.message_ids.attachment_ids.mapped("name"), ["photo.png"]
+        )
+        self.assertIn(
+            "neighbour@example.com", ticket.message_partner_ids.mapped("email")
+        )
+        incoming = ticket.message_ids.filtered(lambda m: m.message_type == "email")
+        self.assertEqual(incoming.subject, "空调不制冷")
+
+    def test_unknown_sender_becomes_a_customer_html_is_read_as_text(self):
+        self._process(
+            self._raw(
+                sender="Zhou New <zhou.new@example.com>",
+                html="<p>Water <b>leaks</b> under the unit</p>",
+            )
+        )
+        ticket = self._tickets()
+        self.assertEqual(ticket.partner_id.email, "zhou.new@example.com")
+        self.assertIn("leaks", ticket.symptom)
+        self.assertNotIn("<b>", ticket.symptom)
+
+    def test_replies_are_threaded_never_duplicated(self):
+        first = self._raw()
+        self._process(first)
+        ticket = self._tickets()
+        message_id = ticket.message_ids.filtered(
+            lambda m: m.message_type == "email"
+        ).message_id
+        self._process(
+            self._raw(
+                subject="Re: Fridge problem", body="Photo", in_reply_to=message_id
+            )
+        )
+        # a mail client dropped the headers: the reference in the subject
+        self._process(
+            self._raw(subject=f"Re: [{ticket.name}] Fridge", body="Still not cold")
+        )
+        self.assertEqual(self._tickets(), ticket)
+        bodies = " ".join(ticket.message_ids.mapped("body"))
+        self.assertIn("Photo", bodies)
+        self.assertIn("Still not cold", bodies)
+
+    def test_auto_reply_and_bounce_create_no_ticket(self):
+        self._process(
+            self._raw(
+                subject="Out of office",
+                headers={"Auto-Submitted": "auto-replied"},
+            )
+        )
+        self._process(
+            self._raw(
+                sender="MAILER-DAEMON <mailer-daemon@example.com>",
+                subject="Undelivered Mail Returned to Sender",
+            )
+        )
+        self.assertFalse(self._tickets())
+
+    def test_customer_email_reply_is_not_the_first_response_agent_reply_is(self):
+        self._process(self._raw())
+        ticket = self._tickets()
+        response = ticket.sla_ids.filtered(lambda s: s.target_type == "response")
+        self.assertTrue(response)
+        self._process(self._raw(subject=f"[{ticket.name}] more", body="Any news?"))
+        self.assertFalse(response.reached_date)
+        self._process(
+            self._raw(
+                sender="Zhang Agent <zhang.agent@example.com>",
+                subject=f"Re: [{ticket.name}] more",
+                body="We come tomorrow at 9.",
+            )
+        )
+        self.assertTrue(response.reached_date)
+
+
+class TestCustomerNotifications(MailIntakeMixin, MockEmail, AftersalesCase):
+    def _mails_to(self, partner, ticket):
+        return self._new_mails.filtered(
+            lambda m: (
+                m.model == "aftersales.ticket"
+                and m.res_id == ticket.id
+                and partner in m.recipient_ids
+            )
+        )
+
+    def _commit_tracking(self):
+        """Run the stage e-mails now, as a commit would."""
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+
+    @users("as_agent")
+    def test_acknowledgement_from_an_agent_created_ticket(self):
+        with self.mock_mail_gateway():
+            ticket = self._create_ticket(env=self.env)
+        mail = self._mails_to(self.customer, ticket)
+        self.assertEqual(len(mail), 1)
+        self.assertIn(ticket.name, mail.subject)
+        self.assertIn(ticket.name, mail.body_html)
+        ticket_su = ticket.sudo()
+        self.assertIn(
+            f"/my/tickets/{ticket.id}?access_token={ticket_su.access_token}",
+            mail.body_html.replace("&amp;", "&"),
+        )
+        self.assertIn("We will get back to you by", mail.body_html)
+
+    def test_acknowledgement_from_email_intake(self):
+        with self.mock_mail_gateway():
+            self._process(self._raw())
+        ticket = self._tickets()
+        self.assertEqual(len(self._mails_to(self.customer, ticket)), 1)
+
+    def test_acknowledgements_of_a_batch(self):
+        with self.mock_mail_gateway():
+            tickets = self.env["aftersales.ticket"].create(
+                [self._ticket_vals(symptom=f"Batch {i}") for i in range(3)]
+            )
+        for ticket in tickets:
+            self.assertEqual(len(self._mails_to(self.customer, ticket)), 1)
+
+    def test_no_acknowledgement_when_unsubscribed_or_without_email(self):
+        self.customer.aftersales_no_updates = True
+        with self.mock_mail_gateway():
+            ticket = self._create_ticket()
+            ticket_other = self._create_ticket(partner_id=self.customer_other.id)
+        self.assertFalse(self._mails_to(self.customer, ticket))
+        self.assertFalse(self._mails_to(self.customer_other, ticket_other))
+
+    def test_stage_templates_reach_the_customer(self):
+        ticket = self._create_ticket(technician_id=self.emp_technician.id)
+        self._commit_tracking()
+        with self.mock_mail_gateway():
+            ticket.stage_id = self.env.ref("aftersales_service.stage_scheduled")
+            self._commit_tracking()
+        mail = self._mails_to(self.customer, ticket)
+        self.assertEqual(len(mail), 1)
+        self.assertIn("Your technician and appointment", mail.subject)
+        self.assertIn("Li Technician", mail.body_html)
+        with self.mock_mail_gateway():
+            ticket.stage_id = self.stage_solved
+            self._commit_tracking()
+        solved = self._mails_to(self.customer, ticket)
+        self.assertEqual(len(solved), 1)
+        self.assertIn("Your request is solved", solved.subject)
+
+    def test_unsubscribed_customer_gets_no_stage_mail(self):
+        ticket = self._create_ticket()
+        self._commit_tracking()
+        self.customer.aftersales_no_updates = True
+        with self.mock_mail_gateway():
+            ticket.stage_id = self.env.ref("aftersales_service.stage_scheduled")
+            self._commit_tracking()
+        self.assertFalse(self._mails_to(self.customer, ticket))
+
+    def test_internal_notes_never_reach_the_customer(self):
+        ticket = self._create_ticket()
+        self.assertIn(self.customer, ticket.message_partner_ids)
+        with self.mock_mail_gateway():
+            note = ticket.with_user(self.user_manager).message_post(
+                body="Internal: check the compressor", subtype_xmlid="mail.mt_note"
+            )
+        self.assertFalse(
+            note.notification_ids.filtered(lambda n: n.res_partner_id == self.customer)
+        )
+        self.assertFalse(self._mails_to(self.customer, ticket))
+        with self.mock_mail_gateway():
+            answer = ticket.with_user(self.user_manager).message_post(
+                body="We come tomorrow",
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+        self.assertTrue(
+            answer.notification_ids.filtered(
+                lambda n: n.res_partner_id == self.customer
+            )
+        )
+        self.assertTrue(self._mails_to(self.customer, ticket))

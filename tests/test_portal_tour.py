@@ -1,0 +1,75 @@
+from datetime import timedelta
+
+from odoo import fields
+
+from .common import AftersalesHttpCase
+
+
+class TestPortalTours(AftersalesHttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        term = cls.env["aftersales.warranty.term"].create(
+            {"name": "AC one year", "duration": 1, "duration_unit": "year"}
+        )
+        cls.warranty = cls.env["aftersales.warranty"].create(
+            {
+                "partner_id": cls.customer.id,
+                "lot_id": cls.lot_ac1.id,
+                "term_id": term.id,
+                "delivery_date": fields.Date.today() - timedelta(days=30),
+            }
+        )
+
+    def test_customer_requests_follows_and_confirms(self):
+        self.start_tour("/my/home", "aftersales_portal_request_tour", login="as_portal")
+        ticket = self.env["aftersales.ticket"].search(
+            [("symptom", "=", "The unit blows warm air since yesterday")]
+        )
+        self.assertEqual(len(ticket), 1)
+        self.assertRecordValues(
+            ticket,
+            [
+                {
+                    "partner_id": self.customer.id,
+                    "lot_id": self.lot_ac1.id,
+                    "priority": "1",
+                    "frequency": "permanent",
+                    "channel_id": self.env.ref("aftersales_service.channel_portal").id,
+                }
+            ],
+        )
+        self.assertEqual(ticket.message_ids.attachment_ids.mapped("name"), ["unit.png"])
+        reply = ticket.message_ids.filtered(
+            lambda m: "clicking noise" in (m.body or "")
+        )
+        self.assertEqual(reply.author_id, self.customer)
+        response = ticket.sla_ids.filtered(lambda s: s.target_type == "response")
+        self.assertFalse(response.reached_date)
+
+        # the service answers and solves it
+        ticket.with_user(self.user_manager).message_post(
+            body="We replaced the fan motor.",
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        self.assertTrue(response.reached_date)
+        ticket.stage_id = self.stage_solved
+        callback = ticket.callback_ids
+        self.assertTrue(callback, "closing plans the satisfaction callback")
+        callback.sudo()._send_survey()
+
+        self.start_tour(
+            "/my/tickets?filterby=all",
+            "aftersales_portal_confirm_tour",
+            login="as_portal",
+        )
+        self.assertTrue(ticket.customer_confirmed_date)
+
+    def test_visitor_checks_a_warranty(self):
+        self.start_tour("/aftersales/warranty", "aftersales_warranty_check_tour")
+
+    def test_customer_finds_the_certificate(self):
+        self.start_tour(
+            "/my/home", "aftersales_portal_warranty_tour", login="as_portal"
+        )
