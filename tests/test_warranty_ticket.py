@@ -254,10 +254,20 @@ class TestTicketWarranty(WarrantyCase):
         tickets = self._ticket(
             "2026-05-01", fault_code_id=self.fault_e4.id
         ) + self._ticket("2026-05-01", fault_code_id=self.fault_e9.id)
-        tickets.invalidate_recordset(["repair_count"])
-        with self.assertQueryCount(1):
-            counts = tickets.mapped("repair_count")
-        self.assertEqual(counts, [2, 0])
+        more = (
+            tickets
+            + self._ticket("2026-05-02", fault_code_id=self.fault_e4.id)
+            + self._ticket("2026-05-02", fault_code_id=self.fault_e9.id)
+        )
+        queries = []
+        for batch in (tickets, more):
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            counts = batch.mapped("repair_count")
+            queries.append(self.env.cr.sql_log_count - before)
+        self.assertEqual(counts, [2, 0, 2, 0])
+        # one aggregate query for the set: twice the tickets, same queries
+        self.assertEqual(queries[0], queries[1])
 
     # ------------------------------------------------------------------
     # Exclusions and charging
