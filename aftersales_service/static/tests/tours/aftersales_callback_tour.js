@@ -8,14 +8,27 @@ registry.category("web_tour.tours").add("aftersales_callback_tour", {
     url: "/odoo/action-aftersales_service.aftersales_callback_action_my",
     steps: () => [
         {
+            trigger:
+                ".o_data_row:contains('Wu Customer') td[name=partner_phone] a[href^='tel:']:contains('138 1234 5678')",
+            content: "The agent sees the customer's full number, ready to dial",
+        },
+        {
             trigger: ".o_data_row:contains('Wu Customer') td[name=ticket_id]",
             content: "Open the callback due first",
             run: "click",
         },
         {
+            trigger: ".o_field_widget[name=partner_phone] a[href^='tel:']",
+            content: "The number is dialable on the callback too",
+        },
+        {
             trigger: "button[name=action_record_outcome]",
             content: "Record the call",
             run: "click",
+        },
+        {
+            trigger: ".modal .o_field_widget[name=partner_phone] a[href^='tel:']",
+            content: "... and in the outcome dialog",
         },
         {
             trigger: ".modal .o_field_widget[name=outcome] input[data-value=later]",
