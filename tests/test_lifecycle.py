@@ -153,14 +153,6 @@ class TestTransitions(LifecycleCase):
             ticket.stage_id = self.stage_cancelled
         self.assertEqual(self._callbacks(ticket).rule_id, rule)
 
-    def test_cancelling_does_not_need_the_replacement(self):
-        """A ticket blocked for another repair can still be cancelled."""
-        ticket = self._ticket()
-        self.env["aftersales.ticket"].browse(ticket.id)  # same record
-        with freeze_time(at(0, 11)):
-            ticket.stage_id = self.stage_cancelled
-        self.assertTrue(ticket.is_closed)
-
     def test_stage_change_of_a_batch_groups_transitions(self):
         open_ticket = self._ticket()
         solved = self._ticket()
