@@ -49,5 +49,7 @@ from . import aftersales_performance_score_line
 from . import ticket_performance
 from . import resource_calendar
 from . import resource_calendar_leaves
+from . import aftersales_visit
+from . import ticket_field
 from . import aftersales_demo
 from . import mail_thread
