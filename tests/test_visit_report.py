@@ -58,13 +58,20 @@ class VisitCase(AftersalesCase):
         return visit
 
     def _customer_mails(self, visit, subject):
-        return self.env["mail.mail"].search(
-            [
-                ("model", "=", "aftersales.visit"),
-                ("res_id", "=", visit.id),
-                ("recipient_ids", "in", self.customer.ids),
-                ("subject", "ilike", subject),
-            ]
+        """The visit's messages e-mailed to the customer (the notification
+        stays when the outgoing mail itself is sent and deleted)."""
+        return (
+            self.env["mail.notification"]
+            .search(
+                [
+                    ("res_partner_id", "=", self.customer.id),
+                    ("notification_type", "=", "email"),
+                    ("mail_message_id.model", "=", "aftersales.visit"),
+                    ("mail_message_id.res_id", "=", visit.id),
+                    ("mail_message_id.subject", "ilike", subject),
+                ]
+            )
+            .mail_message_id
         )
 
     def _write_report(self, visit, user=None):
@@ -101,15 +108,15 @@ class TestVisitLife(VisitCase):
         window = visit._customer_window()
         self.assertIn("10:00", window)
         self.assertIn("12:00", window)
-        self.assertIn(window, mail.body_html)
-        self.assertIn("Li Technician", mail.body_html)
-        self.assertIn(f"/my/visits/{visit.id}?access_token=", mail.body_html)
+        self.assertIn(window, mail.body)
+        self.assertIn("Li Technician", mail.body)
+        self.assertIn(f"/my/visits/{visit.id}?access_token=", mail.body)
 
     def test_customer_without_email_leaves_a_note(self):
         self.customer.email = False
         visit = self._visit()
         visit.with_user(self.user_team).action_confirm()
-        self.assertFalse(self.env["mail.mail"].search([("res_id", "=", visit.id)]))
+        self.assertFalse(self._customer_mails(visit, "confirmed"))
         self.assertIn(
             "has no e-mail address: tell them by phone",
             visit.message_ids[0].body,
@@ -136,8 +143,8 @@ class TestVisitLife(VisitCase):
         self.assertEqual(visit.state, "confirmed", "the customer was told the new one")
         mail = self._customer_mails(visit, "Your visit has a new time")
         self.assertEqual(len(mail), 1)
-        self.assertIn("The spare part arrives on Tuesday.", mail.body_html)
-        self.assertIn(visit._customer_window(), mail.body_html)
+        self.assertIn("The spare part arrives on Tuesday.", mail.body)
+        self.assertIn(visit._customer_window(), mail.body)
         visit.with_user(self.user_team)._reschedule(
             WINDOW_START + timedelta(days=2),
             WINDOW_STOP + timedelta(days=2),
@@ -199,7 +206,7 @@ class TestVisitLife(VisitCase):
         self.assertEqual(visit.state, "cancelled")
         self.assertEqual(visit.cancel_reason, "The unit works again after a reset.")
         mail = self._customer_mails(visit, "Your visit is cancelled")
-        self.assertIn("The unit works again after a reset.", mail.body_html)
+        self.assertIn("The unit works again after a reset.", mail.body)
 
     def test_no_show_needs_a_reason(self):
         visit = self._visit(state="confirmed")

@@ -2,7 +2,7 @@ import uuid
 
 import pytz
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import is_html_empty
 from odoo.tools.misc import format_date, format_datetime, format_time
@@ -288,18 +288,12 @@ class AftersalesVisit(models.Model):
             )
         return f"{start_text} - {stop_text}"
 
-    def _customer_mail_author(self):
-        """Who the customer's e-mails come from: the user at work, or the
-        company when the customer acts on the portal."""
-        self.ensure_one()
-        user = self.env.user
-        return self.company_id.partner_id if user.share else user.partner_id
-
     def _send_customer_mail(self, template_xmlid, attachment_ids=None):
         """E-mail the customer with ``template_xmlid`` (rendered in their
-        language), logged in the visit's chatter. Called inside a flow after
-        the user's rights on the visits were checked; a customer without an
-        e-mail address is left a note for the team instead."""
+        language, from the company's address), logged in the visit's chatter.
+        Called inside a flow after the user's rights on the visits were
+        checked; a customer without an e-mail address is left a note for the
+        team instead."""
         template = self.env.ref(template_xmlid)
         for visit in self.sudo():
             if not visit.partner_id.email:
@@ -316,8 +310,7 @@ class AftersalesVisit(models.Model):
                 email_layout_xmlid="mail.mail_notification_light",
                 subtype_xmlid="mail.mt_comment",
                 message_type="comment",
-                author_id=visit._customer_mail_author().id,
-                attachment_ids=attachment_ids or [],
+                attachment_ids=[Command.set(attachment_ids or [])],
             )
 
     # ------------------------------------------------------------------
