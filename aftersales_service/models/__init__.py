@@ -50,6 +50,10 @@ from . import ticket_performance
 from . import resource_calendar
 from . import resource_calendar_leaves
 from . import aftersales_visit
+from . import aftersales_visit_report
+from . import aftersales_visit_photo
+from . import aftersales_visit_measurement
 from . import ticket_field
+from . import ticket_visit_report
 from . import aftersales_demo
 from . import mail_thread

@@ -706,18 +706,25 @@ class AftersalesPartReservation(models.Model):
     # Business methods: consume
     # ------------------------------------------------------------------
 
-    def _consume(self, values):
+    def _consume(self, values, visit=None):
         """Record what was used and move every part where it belongs.
 
         ``values``: {reservation line: {"qty_consumed", "qty_defective",
         "over_reason"}}. In one operation: the reserved parts leave for the
         service location, consumed parts go to the customer (on the quotation
         when the customer pays), unused parts return to the parts location,
-        defective parts come back into the defective location."""
+        defective parts come back into the defective location.
+
+        ``visit``: the visit whose service report lists the parts; by default
+        the ticket's only visit on site, if any."""
         self._ensure_can_consume()
         Line = self.env["aftersales.part.reservation.line"]
         lines = Line.concat(*values) if values else Line
         lines._check_consumption(values)
+        if visit:
+            visit._check_can_record_parts(self.ticket_id)
+        else:
+            visit = self._consuming_visit()
         user = self.env.user
         now = fields.Datetime.now()
         for line, vals in values.items():
@@ -726,6 +733,7 @@ class AftersalesPartReservation(models.Model):
                     "qty_consumed": vals.get("qty_consumed", 0.0),
                     "qty_defective": vals.get("qty_defective", 0.0),
                     "over_reason": vals.get("over_reason") or False,
+                    "visit_id": visit.id if visit else False,
                 }
             )
         reservations = self.sudo()
@@ -758,6 +766,16 @@ class AftersalesPartReservation(models.Model):
         body = _("Parts consumption recorded by %(user)s.", user=user.name)
         self._message_log_batch(bodies={reservation.id: body for reservation in self})
         return True
+
+    def _consuming_visit(self):
+        """The visit of the reservations' ticket being worked on site, when
+        there is exactly one (its report lists the parts consumed)."""
+        visits = (
+            self.ticket_id.sudo()
+            .visit_ids.filtered(lambda v: v.state == "on_site" and not v.signed_on)
+            .sudo(False)
+        )
+        return visits if len(self.ticket_id) == 1 and len(visits) == 1 else None
 
     def _prepare_sale_order_vals(self):
         self.ensure_one()

@@ -138,6 +138,15 @@ class AftersalesPartReservationLine(models.Model):
         compute="_compute_consumed_product_qty",
         store=True,
     )
+    visit_id = fields.Many2one(
+        "aftersales.visit",
+        string="Consumed on Visit",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        check_company=True,
+        help="The visit whose service report lists this part.",
+    )
 
     # Charging
     customer_pays = fields.Boolean(

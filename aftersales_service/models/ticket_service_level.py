@@ -476,17 +476,22 @@ class AftersalesTicket(models.Model):
         """The technician is on site: meets the arrival target and, when
         nobody answered yet, the first response."""
         self.check_access("write")
+        return self._sla_register_arrival(fields.Datetime.now())
+
+    def _sla_register_arrival(self, when, who=None):
+        """Meet the arrival target (and the first response) at ``when`` and
+        log who is on site. Shared by the ticket's On Site button and a
+        visit's check-in; the caller checked the user's rights."""
         if any(ticket.is_closed for ticket in self):
             raise UserError(_("The ticket is closed: no visit can be recorded."))
-        now = fields.Datetime.now()
-        self._sla_reach_targets({"arrival", "response"}, now)
+        self._sla_reach_targets({"arrival", "response"}, when)
         for ticket in self:
             ticket.message_post(
                 body=_(
                     "Technician on site: %(who)s.",
                     # a technician reads employees through their public
                     # profile only: the name, not the whole record
-                    who=ticket.sudo().technician_id.name or self.env.user.name,
+                    who=who or ticket.sudo().technician_id.name or self.env.user.name,
                 ),
                 subtype_xmlid="mail.mt_note",
             )

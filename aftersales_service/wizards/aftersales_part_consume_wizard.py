@@ -8,6 +8,11 @@ class AftersalesPartConsumeWizard(models.TransientModel):
     reservation_id = fields.Many2one(
         "aftersales.part.reservation", required=True, ondelete="cascade"
     )
+    visit_id = fields.Many2one(
+        "aftersales.visit",
+        ondelete="cascade",
+        help="The visit whose service report lists the parts consumed.",
+    )
     line_ids = fields.One2many(
         "aftersales.part.consume.wizard.line",
         "wizard_id",
@@ -41,6 +46,16 @@ class AftersalesPartConsumeWizard(models.TransientModel):
                     "over_reason": line.over_reason,
                 }
                 for line in self.line_ids
-            }
+            },
+            visit=self.visit_id or None,
         )
+        if self.visit_id and self.env["aftersales.part.reservation"].search_count(
+            [
+                ("ticket_id", "=", self.visit_id.ticket_id.id),
+                ("state", "=", "confirmed"),
+            ],
+            limit=1,
+        ):
+            # the ticket has more reserved parts: consume them on the visit too
+            return self.visit_id.action_consume_parts()
         return {"type": "ir.actions.act_window_close"}

@@ -1,0 +1,100 @@
+import binascii
+
+from odoo import _, http
+from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
+from odoo.http import content_disposition, request
+
+from ..models.aftersales_visit_report import VISIT_REPORT
+from .portal import AftersalesCustomerPortal
+
+VISIT_MODEL = "aftersales.visit"
+
+
+class AftersalesVisitPortal(AftersalesCustomerPortal):
+    """The customer's visits: times, technician, status, the report to sign
+    and the signed PDF; listed on the request's page."""
+
+    def _ticket_page_values(self, ticket_sudo, access_token, **kw):
+        values = super()._ticket_page_values(ticket_sudo, access_token, **kw)
+        values["visits"] = ticket_sudo.visit_ids.sorted(
+            lambda v: (v.planned_start, v.id)
+        )
+        return values
+
+    @http.route(["/my/visits/<int:visit_id>"], type="http", auth="public", website=True)
+    def portal_my_visit(
+        self, visit_id, access_token=None, report_type=None, download=False, **kw
+    ):
+        try:
+            visit_sudo = self._document_check_access(
+                VISIT_MODEL, visit_id, access_token
+            )
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        if report_type in ("html", "pdf", "text"):
+            if report_type == "pdf" and visit_sudo.report_attachment_id:
+                return self._signed_report_response(visit_sudo, download)
+            return self._show_report(
+                model=visit_sudo,
+                report_type=report_type,
+                report_ref=VISIT_REPORT,
+                download=download,
+            )
+        values = {
+            "visit": visit_sudo,
+            "ticket": visit_sudo.ticket_id,
+            "page_name": "aftersales_visit",
+            "can_sign": visit_sudo._portal_can_sign(),
+            "message": kw.get("message"),
+            "access_token": access_token,
+        }
+        values = self._get_page_view_values(
+            visit_sudo,
+            access_token,
+            values,
+            "my_aftersales_visits_history",
+            False,
+            **kw,
+        )
+        return request.render("aftersales_service.portal_my_visit", values)
+
+    def _signed_report_response(self, visit_sudo, download):
+        """The report as it was signed, not rendered again."""
+        attachment = visit_sudo.report_attachment_id
+        pdf = attachment.raw
+        headers = [
+            ("Content-Type", "application/pdf"),
+            ("Content-Length", len(pdf)),
+        ]
+        if download:
+            headers.append(
+                ("Content-Disposition", content_disposition(attachment.name))
+            )
+        return request.make_response(pdf, headers=headers)
+
+    @http.route(
+        ["/my/visits/<int:visit_id>/sign"], type="json", auth="public", website=True
+    )
+    def portal_visit_sign(self, visit_id, access_token=None, name=None, signature=None):
+        access_token = access_token or request.httprequest.args.get("access_token")
+        try:
+            visit_sudo = self._document_check_access(
+                VISIT_MODEL, visit_id, access_token=access_token
+            )
+        except (AccessError, MissingError):
+            return {"error": _("Invalid visit.")}
+        if not signature:
+            return {"error": _("Signature is missing.")}
+        user = request.env.user
+        author = visit_sudo.partner_id if user._is_public() else user.partner_id
+        try:
+            with request.env.cr.savepoint():
+                visit_sudo._sign(name, signature, author=author)
+        except (UserError, ValidationError) as error:
+            return {"error": error.args[0]}
+        except (TypeError, binascii.Error):
+            return {"error": _("Invalid signature data.")}
+        return {
+            "force_refresh": True,
+            "redirect_url": visit_sudo.get_portal_url(query_string="&message=signed"),
+        }
