@@ -59,12 +59,37 @@ class TestPortalTours(AftersalesHttpCase):
         self.assertTrue(callback, "closing plans the satisfaction callback")
         callback.sudo()._send_survey()
 
+        answer = callback.sudo().user_input_id
+        self.assertEqual(answer.partner_id, self.customer)
+        self.assertFalse(callback.has_scores)
+
         self.start_tour(
             "/my/tickets?filterby=all",
             "aftersales_portal_confirm_tour",
             login="as_portal",
         )
         self.assertTrue(ticket.customer_confirmed_date)
+        # the customer's survey answer, given in the browser, is on the callback
+        self.assertEqual(answer.state, "done")
+        self.assertRecordValues(
+            callback,
+            [
+                {
+                    "state": "answered",
+                    "has_scores": True,
+                    "satisfaction": 5,
+                    "solved": "yes",
+                    "conduct": 4,
+                    "nps_score": 9,
+                    "nps_category": "promoter",
+                    "comment": "Quick and tidy, thank you",
+                    "is_unhappy": False,
+                    "complaint_ticket_id": False,
+                }
+            ],
+        )
+        self.assertTrue(callback.answered_date)
+        self.assertFalse(callback.survey_url, "an answered survey is not offered again")
 
     def test_visitor_checks_a_warranty(self):
         self.start_tour("/aftersales/warranty", "aftersales_warranty_check_tour")

@@ -85,8 +85,8 @@ registry.category("web_tour.tours").add("aftersales_portal_request_tour", {
     ],
 });
 
-// Back later: the customer reads the technician's answer and confirms the
-// request is solved.
+// Back later: the customer reads the technician's answer, confirms the
+// request is solved and rates the service in the satisfaction survey.
 registry.category("web_tour.tours").add("aftersales_portal_confirm_tour", {
     url: "/my/tickets?filterby=all",
     steps: () => [
@@ -113,6 +113,45 @@ registry.category("web_tour.tours").add("aftersales_portal_confirm_tour", {
         {
             trigger: "a.o_aftersales_survey",
             content: "The satisfaction survey is one click away",
+            run: "click",
+        },
+        {
+            trigger: "button.btn:contains('Start')",
+            content: "Start the survey",
+            run: "click",
+        },
+        {
+            trigger: "div.js_question-wrapper:contains('how satisfied') label[for$='_5']",
+            content: "Satisfaction: 5 out of 5",
+            run: "click",
+        },
+        {
+            trigger: "div.js_question-wrapper:contains('problem solved') label:contains('Yes')",
+            content: "The problem is solved",
+            run: "click",
+        },
+        {
+            trigger: "div.js_question-wrapper:contains('conduct') label[for$='_4']",
+            content: "Technician conduct: 4 out of 5",
+            run: "click",
+        },
+        {
+            trigger: "div.js_question-wrapper:contains('recommend') label[for$='_9']",
+            content: "Likelihood to recommend: 9 (promoter)",
+            run: "click",
+        },
+        {
+            trigger: "div.js_question-wrapper:contains('Anything else') textarea",
+            run: "edit Quick and tidy, thank you",
+        },
+        {
+            trigger: "button[value='finish']",
+            content: "Submit the answers",
+            run: "click",
+        },
+        {
+            trigger: ".o_survey_finished:contains('Your answers help us serve you better')",
+            content: "The survey thanks the customer",
         },
     ],
 });
