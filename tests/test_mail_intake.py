@@ -1,15 +1,65 @@
 """E-mail intake through the team alias, threading, and the e-mails the
 customer receives; raw RFC 822 messages fed to Odoo's mail gateway."""
 
+import logging
+import shutil
+import subprocess
+import sys
 from email.message import EmailMessage
 from email.utils import make_msgid
 
 from odoo import Command
-from odoo.tests import users
+from odoo.tests import new_test_user, users
+from odoo.tests.common import HOST, get_db_name
+from odoo.tools.misc import file_path
 
 from odoo.addons.mail.tests.common import MockEmail
 
-from .common import AftersalesCase
+from .common import AftersalesCase, AftersalesHttpCase
+
+_logger = logging.getLogger(__name__)
+
+MAILGATE_SCRIPT = "mail/static/scripts/odoo-mailgate.py"
+MAILGATE_TIMEOUT = 120  # seconds
+
+# Odoo ships odoo-mailgate.py for Python 2 (``import xmlrpclib``). Where no
+# Python 2 is installed, the unchanged script runs under this interpreter with
+# ``xmlrpclib`` mapped to ``xmlrpc.client``; stdin is read as latin-1 so the
+# message's bytes reach the server exactly as Python 2 would send them.
+MAILGATE_PY3_SHIM = """
+import io, runpy, sys, types, xmlrpc.client
+
+def Binary(data=None):
+    if isinstance(data, str):
+        data = data.encode("latin-1")
+    return xmlrpc.client.Binary(data)
+
+xmlrpclib = types.ModuleType("xmlrpclib")
+xmlrpclib.__dict__.update(vars(xmlrpc.client))
+xmlrpclib.Binary = Binary
+sys.modules["xmlrpclib"] = xmlrpclib
+sys.stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="latin-1")
+sys.argv.pop(0)
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def python2():
+    """A working Python 2 interpreter on PATH, or None."""
+    for name in ("python2.7", "python2"):
+        path = shutil.which(name)
+        if not path:
+            continue
+        try:
+            probe = subprocess.run(
+                [path, "-c", "import xmlrpclib"], capture_output=True, timeout=30
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if probe.returncode == 0:
+            return path
+    return None
+
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06"
@@ -272,3 +322,133 @@ class TestCustomerNotifications(MailIntakeMixin, MockEmail, AftersalesCase):
             )
         )
         self.assertTrue(self._mails_to(self.customer, ticket))
+
+
+class TestMailgateScript(MailIntakeMixin, AftersalesHttpCase):
+    """Delivered the way a mail server pipes it: Odoo's own odoo-mailgate.py,
+    in its own process, sends the raw message over XML-RPC to the HTTP server
+    this test runs. That server works on the test's transaction (HttpCase's
+    test mode), so what the script creates is seen here and rolled back."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # The account the mail server's pipe logs in with. Odoo's gateway
+        # reads the team behind the alias and the ticket a reply goes to as
+        # this user, and marks the alias valid on its first e-mail (Settings
+        # rights): an after-sales administrator with Settings rights.
+        cls.user_mailgate = new_test_user(
+            cls.env,
+            login="as_mailgate",
+            name="Mail Gateway",
+            password="mailgate-password",
+            groups="base.group_system,aftersales_service.group_aftersales_manager",
+        )
+
+    def _run_mailgate(self, raw, user, password):
+        """Pipe ``raw`` (an RFC 822 message) into odoo-mailgate.py logged in
+        as ``user``; return the finished process."""
+        script = file_path(MAILGATE_SCRIPT)
+        interpreter = python2()
+        if interpreter:
+            command = [interpreter, script]
+        else:
+            command = [sys.executable, "-c", MAILGATE_PY3_SHIM, script]
+        _logger.info("odoo-mailgate.py runs under %s", interpreter or sys.executable)
+        command += [
+            "--host",
+            HOST,
+            "--port",
+            str(self.http_port()),
+            "--database",
+            get_db_name(),
+            "--userid",
+            str(user.id),
+            "--password",
+            password,
+        ]
+        self.env.flush_all()  # the server reads through this transaction
+        try:
+            result = subprocess.run(
+                command,
+                input=raw.encode(),
+                capture_output=True,
+                timeout=MAILGATE_TIMEOUT,
+            )
+        except subprocess.TimeoutExpired:
+            self.fail(
+                f"odoo-mailgate.py got no answer within {MAILGATE_TIMEOUT} s "
+                f"from the test server at {HOST}:{self.http_port()}"
+            )
+        self.env.invalidate_all()
+        return result
+
+    def _mailgate(self, raw):
+        result = self._run_mailgate(raw, self.user_mailgate, "mailgate-password")
+        self.assertEqual(
+            result.returncode,
+            0,
+            f"odoo-mailgate.py failed (exit code {result.returncode}):\n"
+            f"{result.stderr.decode(errors='replace')}",
+        )
+
+    def test_mailgate_script_opens_a_ticket_and_threads_the_reply(self):
+        self.assertFalse(self._tickets())
+        self._mailgate(
+            self._raw(
+                subject="空调不制冷",
+                body="The unit is not cold any more.",
+                attachments=[("photo.png", PNG)],
+            )
+        )
+        ticket = self._tickets()
+        self.assertEqual(len(ticket), 1, "the e-mail became one ticket")
+        self.assertRecordValues(
+            ticket,
+            [
+                {
+                    "partner_id": self.customer.id,
+                    "team_id": self.team_point.id,
+                    "company_id": self.company.id,
+                }
+            ],
+        )
+        self.assertTrue(ticket.symptom.startswith("空调不制冷"))
+        self.assertIn("The unit is not cold any more.", ticket.symptom)
+        incoming = ticket.message_ids.filtered(lambda m: m.message_type == "email")
+        self.assertEqual(incoming.subject, "空调不制冷")
+        self.assertEqual(incoming.attachment_ids.mapped("name"), ["photo.png"])
+        self.assertEqual(self.team_point.alias_id.alias_status, "valid")
+
+        # the customer answers from their mail client
+        self._mailgate(
+            self._raw(
+                subject="Re: 空调不制冷",
+                body="It makes a clicking noise too.",
+                in_reply_to=incoming.message_id,
+            )
+        )
+        self.assertEqual(self._tickets(), ticket, "the reply opened no new ticket")
+        reply = ticket.message_ids.filtered(
+            lambda m: "clicking noise" in (m.body or "")
+        )
+        self.assertEqual(len(reply), 1)
+        self.assertEqual(reply.author_id, self.customer)
+        self.assertEqual(reply.message_type, "email")
+
+    def test_mailgate_account_without_after_sales_rights_is_refused(self):
+        # a plain employee cannot read the team behind the alias
+        result = self._run_mailgate(
+            self._raw(sender="Zhou New <zhou.new@example.com>"),
+            self.user_plain,
+            "as_plain",
+        )
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn(
+            "You are not allowed to access 'After-Sales Service Team'",
+            result.stderr.decode(errors="replace"),
+        )
+        self.assertFalse(self._tickets(), "nothing was created")
+        self.assertFalse(
+            self.env["res.partner"].search([("email", "=", "zhou.new@example.com")])
+        )

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from unittest.mock import patch
 
 from freezegun import freeze_time
+from markupsafe import escape
 
 from odoo import fields
 from odoo.tests import new_test_user
@@ -216,6 +217,24 @@ class TestPortalTickets(PortalCaseMixin, AftersalesHttpCase):
         )
         bodies = json.dumps(messages)
         self.assertNotIn("INTERNAL-NOTE", bodies)
+
+    def test_detail_shows_the_charging_decisions(self):
+        self.ticket.action_decide_charges()
+        travel = self.ticket.charge_ids.filtered(lambda c: c.charge_type == "travel")
+        travel.name = "Second visit"
+        decisions = dict(
+            self.env["aftersales.ticket.charge"]._fields["decision"].selection
+        )
+        self.authenticate("as_portal", "as_portal")
+        page = self.url_open(f"/my/tickets/{self.ticket.id}")
+        self.assertEqual(page.status_code, 200, page.text[:500])
+        charges = page.text[page.text.index("<h6>Charges</h6>") :]
+        self.assertIn("Labour", charges)
+        self.assertIn("Travel", charges)
+        self.assertIn("Second visit", charges)
+        for charge in self.ticket.charge_ids:
+            self.assertIn(decisions[charge.decision], charges)
+            self.assertIn(escape(charge.reason), charges)
 
     def test_other_customers_ticket_is_refused(self):
         self.authenticate("as_portal", "as_portal")
