@@ -51,5 +51,7 @@ from . import resource_calendar
 from . import resource_calendar_leaves
 from . import aftersales_visit
 from . import ticket_field
+from . import aftersales_certification
+from . import aftersales_visit_dispatch
 from . import aftersales_demo
 from . import mail_thread
