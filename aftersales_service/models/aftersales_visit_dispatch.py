@@ -31,7 +31,8 @@ PLANNING_FIELDS = ("technician_id", "helper_ids", "team_id")
 WINDOW_FIELDS = ("technician_id", "planned_start", "planned_stop")
 
 # Region ranks of a candidate
-REGION_SERVES = 2  # a team serving the customer's state (third-party included)
+REGION_OWN = 3  # the visit's own team, serving the customer's state
+REGION_SERVES = 2  # another team serving the customer's state (partners too)
 REGION_ABOVE = 1  # the visit's team or a team above it
 
 
@@ -139,6 +140,18 @@ class AftersalesVisit(models.Model):
     @api.model
     def _dispatch_tz(self):
         return self.env.context.get("tz") or self.env.user.tz or "UTC"
+
+    def _dispatch_visit_tz(self):
+        """The time zone where the visit happens: the team's working hours'
+        (else the company's, else the reader's)."""
+        self.ensure_one()
+        calendar = self.sudo().team_id._service_calendar(self.sudo().company_id)
+        return pytz.timezone(calendar.tz or self._dispatch_tz())
+
+    def _dispatch_day(self):
+        """The day of the visit where it happens."""
+        tz = self._dispatch_visit_tz()
+        return pytz.utc.localize(self.planned_start).astimezone(tz).date()
 
     @api.model
     def _dispatch_format(self, value, with_date=True):
@@ -341,7 +354,7 @@ class AftersalesVisit(models.Model):
         )
         if not visits:
             return set()
-        first_day = min(visits.mapped("planned_start")).date()
+        first_day = min(visit._dispatch_day() for visit in visits)
         certifications = (
             self.env["aftersales.certification"]
             .sudo()
@@ -363,7 +376,7 @@ class AftersalesVisit(models.Model):
             )
         certified = set()
         for visit in visits:
-            day = visit.planned_start.date()
+            day = visit._dispatch_day()
             if any(
                 not expiry or expiry >= day
                 for expiry in expiries[
@@ -490,7 +503,7 @@ class AftersalesVisit(models.Model):
                         "to send them anyway, or choose a certified technician.",
                         technician=visit.technician_id.sudo().name,
                         skill=visit.required_skill_id.name,
-                        day=format_date(self.env, visit.planned_start.date()),
+                        day=format_date(self.env, visit._dispatch_day()),
                         visit=visit.name,
                     )
                 )
@@ -625,14 +638,18 @@ class AftersalesVisit(models.Model):
         teams.fetch(["state_ids", "parent_id", "technician_ids", "name"])
         state = visit.ticket_id.service_partner_id.state_id or visit.partner_id.state_id
         candidates = {}
+
+        def offer(team, rank):
+            for employee in team.technician_ids:
+                if rank > candidates.get(employee.id, (0, team))[0]:
+                    candidates[employee.id] = (rank, team)
+
         if state:
             for team in teams:
                 if state in team._first_up("state_ids"):
-                    for employee in team.technician_ids:
-                        candidates.setdefault(employee.id, (REGION_SERVES, team))
+                    offer(team, REGION_OWN if team == visit.team_id else REGION_SERVES)
         for team in visit.team_id._walk_up():
-            for employee in team.technician_ids:
-                candidates.setdefault(employee.id, (REGION_ABOVE, team))
+            offer(team, REGION_ABOVE)
         return candidates, state
 
     def _dispatch_rank(self, for_auto=False):
@@ -640,8 +657,9 @@ class AftersalesVisit(models.Model):
         the facts and the reasons in words (in the reader's language).
 
         Order: those the user may assign, certified, available in the
-        window, then the region (serving the customer's state before the
-        teams above), then the fewest open visits in the week. A constant
+        window, then the region (the visit's own team, other teams serving
+        the customer's state, the teams above), then the fewest open visits
+        in the week. A constant
         number of queries whatever the number of technicians and visits."""
         self.ensure_one()
         visit = self.sudo()
@@ -658,7 +676,7 @@ class AftersalesVisit(models.Model):
 
         # certification
         skill = visit.required_skill_id
-        day = start.date()
+        day = visit._dispatch_day()
         valid = self.env["aftersales.certification"]._valid_for(employees, skill, day)
         expired = (
             self.env["aftersales.certification"]._latest_expired(employees, skill, day)
@@ -686,10 +704,9 @@ class AftersalesVisit(models.Model):
             )
         ):
             busy.setdefault(other.technician_id.id, other)
-        # load: open visits in the week of the window (reader's week)
-        tz = pytz.timezone(self._dispatch_tz())
-        local_day = pytz.utc.localize(start).astimezone(tz).date()
-        monday = local_day - timedelta(days=local_day.weekday())
+        # load: open visits in the week of the window (Monday to Sunday)
+        tz = visit._dispatch_visit_tz()
+        monday = day - timedelta(days=day.weekday())
         week_start = _to_utc_naive(tz.localize(datetime.combine(monday, time())))
         week_stop = _to_utc_naive(
             tz.localize(datetime.combine(monday + timedelta(days=7), time()))
@@ -743,7 +760,7 @@ class AftersalesVisit(models.Model):
                 certified = False
                 certification_note = _("Not certified for %(skill)s", skill=skill.name)
             # region
-            if region == REGION_SERVES:
+            if region in (REGION_OWN, REGION_SERVES):
                 region_note = _(
                     "Serves %(state)s (%(team)s)", state=state.name, team=team.name
                 )
