@@ -14,6 +14,7 @@
         "resource",
         "sale_stock",
         "hr",
+        "hr_skills",
         "survey",
     ],
     "data": [
@@ -26,6 +27,7 @@
         "security/aftersales_performance_security.xml",
         "security/aftersales_field_security.xml",
         "security/aftersales_visit_report_security.xml",
+        "security/aftersales_dispatch_security.xml",
         "data/aftersales_stage_data.xml",
         "data/aftersales_channel_data.xml",
         "data/mail_message_subtype_data.xml",
@@ -81,6 +83,7 @@
         "views/hr_employee_views.xml",
         "wizards/aftersales_kpi_workbook_wizard_views.xml",
         "views/aftersales_portal_templates.xml",
+        "views/aftersales_certification_views.xml",
         "views/res_config_settings_views.xml",
         "views/aftersales_visit_views.xml",
         "views/aftersales_ticket_field_views.xml",
@@ -90,6 +93,9 @@
         "views/aftersales_visit_report_views.xml",
         "views/aftersales_ticket_visit_report_views.xml",
         "views/aftersales_visit_portal_templates.xml",
+        "views/aftersales_visit_dispatch_views.xml",
+        "views/aftersales_team_dispatch_views.xml",
+        "wizards/aftersales_visit_dispatch_wizard_views.xml",
         "views/menus.xml",
     ],
     "demo": [

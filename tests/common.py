@@ -6,7 +6,11 @@ below does it once. Fixtures never rely on demo data: only on the addon's
 own data files (stages, channels) and what is created here.
 """
 
-from odoo import Command
+from datetime import datetime, time, timedelta
+
+import pytz
+
+from odoo import Command, fields
 from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 
 TAGS = ("post_install", "-at_install", "aftersales")
@@ -179,6 +183,21 @@ class AftersalesCaseMixin:
     def _create_ticket(cls, env=None, **overrides):
         env = env or cls.env
         return env["aftersales.ticket"].create(cls._ticket_vals(**overrides))
+
+    @classmethod
+    def _working_window(cls, employee=None, days=1, hour=10, hours=2):
+        """(start, stop) in naive UTC: ``hours`` from ``hour`` o'clock in the
+        employee's time zone on the first weekday at least ``days`` days from
+        today: inside the standard working hours (Monday to Friday, 8 to 17),
+        as a visit's window must be unless the dispatcher confirms it."""
+        employee = employee or cls.emp_technician
+        tz = pytz.timezone(employee.sudo().resource_id.tz or "UTC")
+        day = fields.Date.today() + timedelta(days=days)
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        start = tz.localize(datetime.combine(day, time(hour)))
+        start = start.astimezone(pytz.utc).replace(tzinfo=None)
+        return start, start + timedelta(hours=hours)
 
 
 @tagged(*TAGS)

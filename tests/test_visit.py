@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .common import AftersalesCase
@@ -15,7 +14,7 @@ class TestVisitBasics(AftersalesCase):
         cls.ticket = cls._create_ticket(
             technician_id=cls.emp_technician.id, lot_id=cls.lot_ac1.id
         )
-        cls.start = fields.Datetime.now() + timedelta(days=1)
+        cls.start = cls._working_window()[0]
 
     def _visit(self, env=None, **vals):
         env = env or self.env(user=self.user_team)
@@ -58,14 +57,18 @@ class TestVisitBasics(AftersalesCase):
     def test_technician_cannot_plan_or_see_others(self):
         with self.assertRaises(AccessError):
             self._visit(env=self.env(user=self.user_technician))
-        other = self._visit(technician_id=self.emp_technician2.id)
+        other = self._visit(env=self.env, technician_id=self.emp_technician2.id)
         with self.assertRaises(AccessError):
             other.with_user(self.user_technician).check_access("read")
 
     def test_portal_sees_only_own_visits(self):
         own = self._visit()
         other_ticket = self._create_ticket(partner_id=self.customer_other.id)
-        other = self._visit(ticket_id=other_ticket.id)
+        other = self._visit(
+            ticket_id=other_ticket.id,
+            planned_start=self.start + timedelta(hours=3),
+            planned_stop=self.start + timedelta(hours=5),
+        )
         Visit = self.env(user=self.portal_user)["aftersales.visit"]
         self.assertEqual(Visit.search([]), own)
         with self.assertRaises(AccessError):

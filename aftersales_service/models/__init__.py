@@ -55,5 +55,7 @@ from . import aftersales_visit_photo
 from . import aftersales_visit_measurement
 from . import ticket_field
 from . import ticket_visit_report
+from . import aftersales_certification
+from . import aftersales_visit_dispatch
 from . import aftersales_demo
 from . import mail_thread

@@ -135,6 +135,14 @@ class AftersalesTeam(models.Model):
         "the technician, else to the service point location.",
     )
 
+    # Dispatch
+    visit_auto_assign = fields.Boolean(
+        string="Auto-Assign Visits",
+        help="New visits of this team planned without a technician go to the "
+        "first candidate of the suggestion (certified, free in the window, "
+        "nearest, least loaded), when there is one.",
+    )
+
     callback_survey_id = fields.Many2one(
         "survey.survey",
         help="Survey asked on this team's callbacks (and its sub-teams'); empty "

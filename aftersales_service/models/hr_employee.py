@@ -32,6 +32,13 @@ class HrEmployee(models.Model):
         groups="aftersales_service.group_aftersales_technician",
     )
 
+    aftersales_certification_ids = fields.One2many(
+        "aftersales.certification",
+        "employee_id",
+        string="After-Sales Certifications",
+        groups="hr.group_hr_user,aftersales_service.group_aftersales_manager",
+    )
+
     def _compute_aftersales_ticket_count(self):
         counts = self.env["aftersales.ticket"]._count_by("technician_id", self.ids)
         for employee in self:

@@ -10,6 +10,22 @@ class ProductCategory(models.Model):
         help="Warranty term of the products of this category (and its "
         "sub-categories) that have no term of their own.",
     )
+    aftersales_skill_id = fields.Many2one(
+        "hr.skill",
+        string="Required Certification",
+        help="Skill a technician must be certified for (valid, not expired) to "
+        "be sent to a unit of this product line; sub-categories without their "
+        "own inherit it.",
+    )
+
+    def _aftersales_required_skill(self):
+        """The skill required by the category or its nearest parent."""
+        category = self[:1]
+        while category:
+            if category.aftersales_skill_id:
+                return category.aftersales_skill_id
+            category = category.parent_id
+        return self.env["hr.skill"]
 
     def write(self, vals):
         res = super().write(vals)

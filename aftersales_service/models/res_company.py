@@ -60,6 +60,25 @@ class ResCompany(models.Model):
         "buyer's phone number besides the serial number.",
     )
 
+    aftersales_phone_reveal_hours = fields.Float(
+        string="Phone Shown Before a Visit (hours)",
+        default=2.0,
+        help="The technician assigned to a visit may reveal the customer's "
+        "full phone from this many hours before the window until the visit is "
+        "done. Every reveal is logged on the visit.",
+    )
+
+    @api.constrains("aftersales_phone_reveal_hours")
+    def _check_aftersales_phone_reveal_hours(self):
+        for company in self:
+            if company.aftersales_phone_reveal_hours < 0:
+                raise ValidationError(
+                    _(
+                        "Phone shown before a visit: the number of hours cannot "
+                        "be negative."
+                    )
+                )
+
     @api.constrains("aftersales_repeat_days", "aftersales_reopen_days")
     def _check_aftersales_repeat_days(self):
         for company in self:

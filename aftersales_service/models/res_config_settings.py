@@ -19,3 +19,6 @@ class ResConfigSettings(models.TransientModel):
     aftersales_warranty_check_phone = fields.Boolean(
         related="company_id.aftersales_warranty_check_phone", readonly=False
     )
+    aftersales_phone_reveal_hours = fields.Float(
+        related="company_id.aftersales_phone_reveal_hours", readonly=False
+    )

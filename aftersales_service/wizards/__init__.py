@@ -7,3 +7,5 @@ from . import aftersales_kpi_workbook_wizard
 from . import aftersales_visit_reschedule_wizard
 from . import aftersales_visit_cancel_wizard
 from . import aftersales_visit_sign_wizard
+from . import aftersales_visit_dispatch_wizard
+from . import aftersales_visit_dispatch_wizard_line
