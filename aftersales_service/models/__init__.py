@@ -37,6 +37,7 @@ from . import aftersales_callback_attempt
 from . import survey_user_input
 from . import ticket_callback
 from . import stock_warehouse
+from . import stock_picking
 from . import aftersales_part_reservation
 from . import aftersales_part_reservation_line
 from . import aftersales_part_forecast
