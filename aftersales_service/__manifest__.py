@@ -25,7 +25,7 @@
         "security/aftersales_parts_security.xml",
         "security/aftersales_performance_security.xml",
         "security/aftersales_field_security.xml",
-        "security/aftersales_carry_in_security.xml",
+        "security/aftersales_field_modes_security.xml",
         "data/aftersales_stage_data.xml",
         "data/aftersales_channel_data.xml",
         "data/mail_message_subtype_data.xml",

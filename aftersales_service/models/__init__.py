@@ -14,6 +14,7 @@ from . import stock_lot
 from . import hr_employee
 from . import hr_employee_public
 from . import aftersales_fault_code
+from . import aftersales_fault_remedy
 from . import aftersales_warranty_exclusion
 from . import aftersales_warranty_term
 from . import aftersales_warranty_term_component

@@ -1,5 +1,8 @@
+from collections import defaultdict
+
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import float_round
 
 RESOLUTION_MODES = [
     ("phone", "On the Phone"),
@@ -24,11 +27,21 @@ UNIT_WHEREABOUTS = [
     ("unknown", "Not in Our Stock Records"),
 ]
 
+SIMILAR_SCOPES = [
+    ("product", "Same Product"),
+    ("category", "Same Product Category"),
+]
+
+# Below this many solved cases of the same product, the history of the whole
+# product category is shown instead.
+SIMILAR_MIN_CASES = 3
+
 # Ticket fields a technician (without agent rights) may set on the tickets
 # assigned to them: how the case is resolved and what the remote session
 # found.
 FIELD_TECHNICIAN_FIELDS = {
     "resolution_mode",
+    "remedy_id",
     "remote_session_notes",
     "remote_session_duration",
 }
@@ -55,6 +68,43 @@ class AftersalesTicket(models.Model):
         string="Remote Session Time",
         tracking=True,
         help="Time spent with the customer in remote support sessions (hours).",
+    )
+    # Diagnosis: how the fault was fixed, and how similar cases were
+    remedy_id = fields.Many2one(
+        "aftersales.fault.remedy",
+        string="Remedy",
+        compute="_compute_remedy_id",
+        store=True,
+        readonly=False,
+        index="btree_not_null",
+        tracking=True,
+        domain="[('fault_code_id', '=', fault_code_id)]",
+        help="Which known remedy of the fault fixed the unit; counted in the "
+        "history shown on similar cases.",
+    )
+    similar_case_count = fields.Integer(
+        string="Similar Cases",
+        compute="_compute_similar_cases",
+        compute_sudo=True,
+        help="Solved tickets of the same product (or product category) with "
+        "the same fault.",
+    )
+    similar_case_scope = fields.Selection(
+        SIMILAR_SCOPES,
+        string="Similar Cases Of",
+        compute="_compute_similar_cases",
+        compute_sudo=True,
+    )
+    similar_part_count = fields.Integer(
+        string="Parts Used in Similar Cases",
+        compute="_compute_similar_cases",
+        compute_sudo=True,
+    )
+    similar_case_html = fields.Html(
+        string="How Similar Cases Were Resolved",
+        compute="_compute_similar_cases",
+        compute_sudo=True,
+        sanitize=False,
     )
     visit_ids = fields.One2many("aftersales.visit", "ticket_id", string="Visits")
     visit_count = fields.Integer(compute="_compute_visit_count")
@@ -138,6 +188,40 @@ class AftersalesTicket(models.Model):
         counts = self.env["aftersales.visit"]._count_by("ticket_id", self.ids)
         for ticket in self:
             ticket.visit_count = counts.get(ticket.id, 0)
+
+    @api.depends("fault_code_id")
+    def _compute_remedy_id(self):
+        for ticket in self:
+            if ticket.remedy_id.fault_code_id != ticket.fault_code_id:
+                ticket.remedy_id = False
+
+    @api.depends("product_id", "fault_code_id")
+    @api.depends_context("lang")
+    def _compute_similar_cases(self):
+        history = self._similar_case_history()
+        QWeb = self.env["ir.qweb"]
+        scopes = dict(
+            self._fields["similar_case_scope"]._description_selection(self.env)
+        )
+        for ticket in self:
+            found = history.get(ticket)
+            if not found:
+                ticket.similar_case_count = 0
+                ticket.similar_case_scope = False
+                ticket.similar_part_count = 0
+                ticket.similar_case_html = False
+                continue
+            ticket.similar_case_count = found["cases"]
+            ticket.similar_case_scope = found["scope"]
+            ticket.similar_part_count = len(found["parts"])
+            ticket.similar_case_html = QWeb._render(
+                "aftersales_service.ticket_similar_cases",
+                {
+                    "ticket": ticket,
+                    "history": found,
+                    "scope_label": scopes.get(found["scope"], ""),
+                },
+            )
 
     def _compute_unit_picking_count(self):
         counts = {}
@@ -372,6 +456,59 @@ class AftersalesTicket(models.Model):
             "view_mode": "list,form",
             "domain": [("aftersales_ticket_id", "=", self.id)],
             "context": {"create": False},
+        }
+
+    def action_request_similar_parts(self):
+        """Request the parts similar cases used, at their usual quantity:
+        added to the ticket's draft parts request (a new one when there is
+        none), which the user then confirms to reserve them."""
+        self.ensure_one()
+        if self.is_closed:
+            raise UserError(
+                _("%(ticket)s is closed: no parts can be requested.", ticket=self.name)
+            )
+        parts = self._similar_case_history().get(self, {}).get("parts", [])
+        if not parts:
+            raise UserError(
+                _(
+                    "No part was used in solved cases of this product and fault: "
+                    "request the parts you need with Request Parts."
+                )
+            )
+        Reservation = self.env["aftersales.part.reservation"]
+        reservation = Reservation.search(
+            [("ticket_id", "=", self.id), ("state", "=", "draft")],
+            order="id desc",
+            limit=1,
+        )
+        requested = reservation.line_ids.product_id
+        lines = [
+            Command.create(
+                {"product_id": part["product"].id, "product_qty": part["qty"]}
+            )
+            for part in parts
+            if part["product"] not in requested
+        ]
+        if reservation:
+            if lines:
+                reservation.write({"line_ids": lines})
+        else:
+            reservation = Reservation.create(
+                {
+                    "ticket_id": self.id,
+                    "line_ids": lines,
+                    "note": _(
+                        "Parts used in similar cases of %(fault)s.",
+                        fault=self.fault_code_id.display_name,
+                    ),
+                }
+            )
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Request Parts"),
+            "res_model": "aftersales.part.reservation",
+            "res_id": reservation.id,
+            "view_mode": "form",
         }
 
     def action_view_visits(self):
@@ -686,3 +823,186 @@ class AftersalesTicket(models.Model):
             subtype_xmlid="mail.mt_note",
             author_id=self.env.user.partner_id.id,
         )
+
+    # ------------------------------------------------------------------
+    # Fault history
+    # ------------------------------------------------------------------
+
+    def _similar_case_history(self):
+        """How solved cases with the same fault were resolved, for each
+        ticket with a product and a fault code, in ONE aggregate query for
+        the whole set: remedies and consumed parts of the closed, solved
+        tickets of the company with the same fault code and the same product
+        or product category (the ticket itself left out).
+
+        The product's own history is used when it has at least
+        ``SIMILAR_MIN_CASES`` cases, else the whole category's.
+
+        Returns {ticket: {"scope": "product" | "category", "cases": n,
+        "remedies": [{"remedy", "cases", "share"}], "parts": [{"product",
+        "cases", "share", "qty"}]}}, most frequent first."""
+        todo = self.filtered(lambda t: t.product_id and t.fault_code_id)
+        if not todo:
+            return {}
+        for model, fnames in (
+            (
+                "aftersales.ticket",
+                [
+                    "product_id",
+                    "fault_code_id",
+                    "remedy_id",
+                    "outcome",
+                    "is_closed",
+                    "company_id",
+                    "active",
+                ],
+            ),
+            (
+                "aftersales.part.reservation.line",
+                ["ticket_id", "state", "product_id", "consumed_product_qty"],
+            ),
+        ):
+            self.env[model].flush_model(fnames)
+        rows = [
+            (
+                index,
+                ticket._origin.id or 0,
+                ticket.product_id._origin.id,
+                ticket.product_id.categ_id._origin.id or 0,
+                ticket.fault_code_id._origin.id,
+                (ticket.company_id or self.env.company)._origin.id,
+            )
+            for index, ticket in enumerate(todo)
+        ]
+        self.env.cr.execute(
+            """
+            WITH me AS (
+                SELECT *
+                  FROM unnest(%s::int[], %s::int[], %s::int[], %s::int[],
+                              %s::int[], %s::int[])
+                    AS m(idx, ticket_id, product_id, categ_id, fault_id, company_id)
+            ), cases AS (
+                SELECT m.idx AS for_id,
+                       t.id,
+                       t.remedy_id,
+                       t.product_id = m.product_id AS same_product
+                  FROM me m
+                  JOIN aftersales_ticket t
+                    ON t.fault_code_id = m.fault_id
+                   AND t.company_id = m.company_id
+                   AND t.id != m.ticket_id
+                  JOIN product_product pp ON pp.id = t.product_id
+                  JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                 WHERE t.is_closed
+                   AND t.outcome = 'solved'
+                   AND t.active
+                   AND (t.product_id = m.product_id OR pt.categ_id = m.categ_id)
+            )
+            SELECT for_id, same_product, 'case', 0, count(*), 0.0::float
+              FROM cases
+             GROUP BY for_id, same_product
+            UNION ALL
+            SELECT for_id, same_product, 'remedy', remedy_id, count(*), 0.0::float
+              FROM cases
+             WHERE remedy_id IS NOT NULL
+             GROUP BY for_id, same_product, remedy_id
+            UNION ALL
+            SELECT s.for_id, s.same_product, 'part', l.product_id,
+                   count(DISTINCT s.id), sum(l.consumed_product_qty)::float
+              FROM cases s
+              JOIN aftersales_part_reservation_line l
+                ON l.ticket_id = s.id
+               AND l.state = 'done'
+               AND l.consumed_product_qty > 0
+             GROUP BY s.for_id, s.same_product, l.product_id
+            """,
+            [list(column) for column in zip(*rows, strict=True)],
+        )
+        # {ticket: {same_product: {kind: {key: [cases, qty]}}}}
+        counts = defaultdict(
+            lambda: defaultdict(
+                lambda: defaultdict(lambda: defaultdict(lambda: [0, 0]))
+            )
+        )
+        for for_id, same_product, kind, key, cases, qty in self.env.cr.fetchall():
+            entry = counts[for_id][same_product][kind][key]
+            entry[0] += cases
+            entry[1] += qty or 0.0
+        scoped = {}
+        for for_id, by_scope in counts.items():
+            if by_scope[True]["case"][0][0] >= SIMILAR_MIN_CASES:
+                scope, parts_of = "product", [by_scope[True]]
+            else:
+                scope, parts_of = "category", [by_scope[True], by_scope[False]]
+            merged = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+            for part in parts_of:
+                for kind, keys in part.items():
+                    for key, (cases, qty) in keys.items():
+                        merged[kind][key][0] += cases
+                        merged[kind][key][1] += qty
+            if merged["case"][0][0]:
+                scoped[for_id] = (scope, merged)
+        # Records read once for every ticket of the set.
+        remedies = (
+            self.env["aftersales.fault.remedy"]
+            .with_context(active_test=False)
+            .browse({key for __, merged in scoped.values() for key in merged["remedy"]})
+        )
+        products = (
+            self.env["product.product"]
+            .with_context(active_test=False)
+            .browse({key for __, merged in scoped.values() for key in merged["part"]})
+        )
+        remedy_by_id = {remedy.id: remedy for remedy in remedies}
+        product_by_id = {product.id: product for product in products}
+        result = {}
+        for for_id, (scope, merged) in scoped.items():
+            total = merged["case"][0][0]
+            ranked_remedies = sorted(
+                merged["remedy"].items(), key=lambda item: (-item[1][0], item[0])
+            )
+            ranked_parts = sorted(
+                merged["part"].items(),
+                key=lambda item: (-item[1][0], -item[1][1], item[0]),
+            )
+            result[todo[for_id]] = {
+                "scope": scope,
+                "cases": total,
+                "remedies": [
+                    {
+                        "remedy": remedy_by_id[key],
+                        "cases": cases,
+                        "share": self._similar_share(cases, total),
+                    }
+                    for key, (cases, __) in ranked_remedies
+                ],
+                "parts": [
+                    {
+                        "product": product_by_id[key],
+                        "cases": cases,
+                        "share": self._similar_share(cases, total),
+                        "qty": self._similar_part_qty(product_by_id[key], qty / cases),
+                    }
+                    for key, (cases, qty) in ranked_parts
+                ],
+            }
+        return result
+
+    @api.model
+    def _similar_part_qty(self, product, average):
+        """The usual quantity of a part: the average per case, in whole units
+        for parts counted in units (half up), else to the unit's rounding;
+        never less than one unit's rounding."""
+        uom = product.uom_id
+        rounding = uom.rounding
+        unit_categ_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            "uom.product_uom_categ_unit"
+        )
+        if uom.category_id.id == unit_categ_id:
+            rounding = max(rounding, 1.0)
+        return max(float_round(average, precision_rounding=rounding), rounding)
+
+    @api.model
+    def _similar_share(self, cases, total):
+        """Percentage of the similar cases, rounded half up."""
+        return int(float_round(100.0 * cases / total, precision_digits=0))
