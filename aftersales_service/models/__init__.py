@@ -52,6 +52,7 @@ from . import ticket_performance
 from . import resource_calendar
 from . import resource_calendar_leaves
 from . import aftersales_visit
+from . import aftersales_visit_inspection
 from . import ticket_field
 from . import aftersales_demo
 from . import mail_thread

@@ -106,6 +106,14 @@ class AftersalesTicket(models.Model):
         compute_sudo=True,
         sanitize=False,
     )
+    is_planned_work = fields.Boolean(
+        string="Planned Work",
+        related="channel_id.planned_work",
+        store=True,
+        index=True,
+        help="Opened by the company for planned work (e.g. a periodic "
+        "inspection), not reported by the customer.",
+    )
     visit_ids = fields.One2many("aftersales.visit", "ticket_id", string="Visits")
     visit_count = fields.Integer(compute="_compute_visit_count")
 
@@ -373,6 +381,20 @@ class AftersalesTicket(models.Model):
 
     def _technician_writable_fields(self):
         return super()._technician_writable_fields() | FIELD_TECHNICIAN_FIELDS
+
+    def _sla_targets(self):
+        """Planned work is agreed ahead (the visit's due date): no response
+        or resolution target runs from the day the ticket is opened."""
+        if self.is_planned_work:
+            return {}
+        return super()._sla_targets()
+
+    def _send_acknowledgement(self):
+        """The customer did not write in for planned work: no "we received
+        your request" e-mail (the visit's confirmation tells them)."""
+        return super(
+            AftersalesTicket, self.filtered(lambda t: not t.is_planned_work)
+        )._send_acknowledgement()
 
     def _check_can_close(self, stage):
         """The customer's unit goes back before the case closes."""
