@@ -14,6 +14,7 @@ from . import stock_lot
 from . import hr_employee
 from . import hr_employee_public
 from . import aftersales_fault_code
+from . import aftersales_fault_remedy
 from . import aftersales_warranty_exclusion
 from . import aftersales_warranty_term
 from . import aftersales_warranty_term_component
@@ -37,6 +38,7 @@ from . import aftersales_callback_attempt
 from . import survey_user_input
 from . import ticket_callback
 from . import stock_warehouse
+from . import stock_picking
 from . import aftersales_part_reservation
 from . import aftersales_part_reservation_line
 from . import aftersales_part_forecast
@@ -53,6 +55,7 @@ from . import aftersales_visit
 from . import aftersales_visit_report
 from . import aftersales_visit_photo
 from . import aftersales_visit_measurement
+from . import aftersales_visit_inspection
 from . import ticket_field
 from . import ticket_visit_report
 from . import aftersales_certification

@@ -25,6 +25,12 @@ class AftersalesChannel(models.Model):
         "customer's region does not decide it.",
     )
     color = fields.Integer()
+    planned_work = fields.Boolean(
+        help="Tickets of this channel are opened by the company itself for "
+        "planned work (periodic inspections, maintenance contracts), not "
+        "reported by the customer: no acknowledgement e-mail, no response or "
+        "resolution targets, not counted as failures in batch-failure alerts.",
+    )
 
     _sql_constraints = [
         (

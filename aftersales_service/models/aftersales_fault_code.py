@@ -54,6 +54,13 @@ class AftersalesFaultCode(models.Model):
     )
     cause = fields.Text(translate=True, help="Why the fault happens.")
     remedy = fields.Text(translate=True, help="How the fault is fixed.")
+    remedy_ids = fields.One2many(
+        "aftersales.fault.remedy",
+        "fault_code_id",
+        string="Known Remedies",
+        help="The ways this fault is fixed; the technician records on the "
+        "ticket which one fixed it.",
+    )
 
     ticket_count = fields.Integer(string="Tickets", compute="_compute_ticket_count")
 

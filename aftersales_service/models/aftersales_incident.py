@@ -118,7 +118,10 @@ class AftersalesIncident(models.Model):
         kind), open or raise the incidents, and link new tickets to the open
         incident."""
         for company, levels, company_tickets in self._by_company(tickets):
-            with_product = company_tickets.filtered("product_id")
+            # planned work (inspections) is not a failure of the product
+            with_product = company_tickets.filtered(
+                lambda t: t.product_id and not t.is_planned_work
+            )
             if with_product:
                 self._register_company_tickets(with_product, company, levels)
             self._register_faults(company_tickets, company, levels)
@@ -199,6 +202,7 @@ class AftersalesIncident(models.Model):
             ("company_id", "=", company.id),
             ("received_date", ">=", since),
             ("product_id", "in", tickets.product_id.ids),
+            ("is_planned_work", "=", False),
         ]
         product_counts = defaultdict(int)
         lot_counts = {}

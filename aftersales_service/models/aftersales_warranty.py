@@ -1,8 +1,12 @@
+import logging
+import threading
 from datetime import timedelta
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools.misc import format_date
+from odoo.tools.misc import format_date, split_every
+
+_logger = logging.getLogger(__name__)
 
 WARRANTY_STATES = [
     ("active", "Active"),
@@ -195,9 +199,29 @@ class AftersalesWarranty(models.Model):
         compute="_compute_ticket_ids",
     )
 
+    inspection_visit_count = fields.Integer(
+        string="Inspections", compute="_compute_inspection_visit_count"
+    )
+
     # ------------------------------------------------------------------
     # Computes
     # ------------------------------------------------------------------
+
+    def _compute_inspection_visit_count(self):
+        counts = {}
+        if self.ids:
+            counts = dict(
+                self.env["aftersales.visit"]._read_group(
+                    [
+                        ("plan_res_model", "=", self._name),
+                        ("plan_res_id", "in", self.ids),
+                    ],
+                    ["plan_res_id"],
+                    ["__count"],
+                )
+            )
+        for warranty in self:
+            warranty.inspection_visit_count = counts.get(warranty.id, 0)
 
     @api.depends("lot_id")
     def _compute_product_id(self):
@@ -637,3 +661,146 @@ class AftersalesWarranty(models.Model):
                 ),
                 subtype_xmlid="mail.mt_note",
             )
+
+    # ------------------------------------------------------------------
+    # Periodic inspections
+    # ------------------------------------------------------------------
+
+    def action_view_inspections(self):
+        self.ensure_one()
+        return self.env["aftersales.visit"]._action_view(
+            [("plan_res_model", "=", self._name), ("plan_res_id", "=", self.id)]
+        )
+
+    @api.model
+    def _inspections_due(self, today, horizon_days=None):
+        """[(warranty id, due date)] of the periodic inspections to plan now:
+        due from ``today`` to ``today`` + the term's days ahead (or
+        ``horizon_days``), within the warranty, not planned yet. Due dates are
+        the start date plus whole multiples of the term's interval (never
+        drifting at month ends). One query, in warranty order."""
+        self.env["aftersales.warranty"].flush_model(
+            ["state", "term_id", "start_date", "end_date"]
+        )
+        self.env["aftersales.warranty.term"].flush_model(
+            ["inspection_interval", "inspection_lead_days"]
+        )
+        self.env["aftersales.visit"].flush_model(
+            ["plan_res_model", "plan_res_id", "plan_due_date"]
+        )
+        self.env.cr.execute(
+            """
+            SELECT w.id, d.due
+              FROM aftersales_warranty w
+              JOIN aftersales_warranty_term t ON t.id = w.term_id
+             CROSS JOIN LATERAL generate_series(
+                       1,
+                       (extract(year FROM age(w.end_date, w.start_date)) * 12
+                        + extract(month FROM age(w.end_date, w.start_date)))::int
+                       / t.inspection_interval + 1
+                   ) AS k
+             CROSS JOIN LATERAL (
+                   SELECT (w.start_date
+                           + make_interval(months => k * t.inspection_interval)
+                          )::date AS due
+                   ) d
+             WHERE w.state = 'active'
+               AND t.inspection_interval > 0
+               AND w.start_date IS NOT NULL
+               AND w.end_date IS NOT NULL
+               AND d.due >= %(today)s
+               AND d.due <= w.end_date
+               AND d.due <= %(today)s::date
+                            + COALESCE(%(horizon)s, t.inspection_lead_days)
+               AND NOT EXISTS (
+                   SELECT 1
+                     FROM aftersales_visit v
+                    WHERE v.plan_res_model = 'aftersales.warranty'
+                      AND v.plan_res_id = w.id
+                      AND v.plan_due_date = d.due)
+             ORDER BY w.id, d.due
+            """,
+            {"today": today, "horizon": horizon_days},
+        )
+        return self.env.cr.fetchall()
+
+    def _inspection_plans(self, due_dates):
+        """The plans of ``self`` for ``_plan_periodic_visits``:
+        ``due_dates`` = {warranty id: [due dates]}."""
+        return [
+            {
+                "source": warranty,
+                "partner": warranty.partner_id,
+                "lot": warranty.lot_id,
+                "product": warranty.product_id,
+                "company": warranty.company_id,
+                "due_dates": due_dates[warranty.id],
+                "ticket_vals": {"warranty_id": warranty.id},
+            }
+            for warranty in self
+        ]
+
+    @api.model
+    def _cron_generate_inspections(self, batch_size=500, limit=None, horizon_days=None):
+        """Plan the periodic inspection visits due soon, ahead of time.
+
+        Works in batches of ``batch_size`` inspections, each one ticket
+        ``create()`` and one visit ``create()``, committed one by one and
+        reported to the cron's progress: a crash loses none of the batches
+        done, and the next run (which plans only what is not planned yet)
+        creates nothing twice. At most ``limit`` inspections per call (the
+        cron calls again while some remain). A batch that fails is retried
+        warranty by warranty, so one bad record does not hold up the others.
+        Returns the number of visits created."""
+        Cron = self.env["ir.cron"]
+        Visit = self.env["aftersales.visit"].sudo()
+        Warranty = self.sudo()
+        channel = self.env.ref("aftersales_service.channel_inspection")
+        auto_commit = not getattr(threading.current_thread(), "testing", False)
+        today = fields.Date.context_today(self)
+        due = self._inspections_due(today, horizon_days)
+        total = len(due)
+        if limit:
+            due = due[:limit]
+        done = created = 0
+        Cron._notify_progress(done=0, remaining=total)
+        for chunk in split_every(batch_size, due):
+            dates = {}
+            for warranty_id, date in chunk:
+                dates.setdefault(warranty_id, []).append(date)
+            warranties = Warranty.browse(list(dates))
+            try:
+                with self.env.cr.savepoint():
+                    created += len(
+                        Visit._plan_periodic_visits(
+                            warranties._inspection_plans(dates), channel
+                        )
+                    )
+            except Exception:  # noqa: BLE001 -- retried one by one below
+                created += self._generate_inspections_one_by_one(
+                    warranties, dates, channel
+                )
+            done += len(chunk)
+            Cron._notify_progress(done=done, remaining=total - done)
+            if auto_commit:
+                self.env.cr.commit()
+            self.env.invalidate_all()
+        return created
+
+    @api.model
+    def _generate_inspections_one_by_one(self, warranties, dates, channel):
+        Visit = self.env["aftersales.visit"].sudo()
+        created = 0
+        for warranty in warranties:
+            try:
+                with self.env.cr.savepoint():
+                    created += len(
+                        Visit._plan_periodic_visits(
+                            warranty._inspection_plans(dates), channel
+                        )
+                    )
+            except Exception as error:  # noqa: BLE001 -- the others go on
+                _logger.warning(
+                    "Inspections of warranty %s not planned: %s", warranty.name, error
+                )
+        return created

@@ -93,6 +93,20 @@ class AftersalesWarrantyTerm(models.Model):
         "the repair date. 0 disables the repair warranty.",
     )
 
+    # Periodic inspections during the warranty
+    inspection_interval = fields.Integer(
+        string="Inspect Every (months)",
+        tracking=True,
+        help="A periodic inspection visit is planned every this many months "
+        "from the warranty start, while the warranty runs. 0: no inspections.",
+    )
+    inspection_lead_days = fields.Integer(
+        string="Plan Inspections (days ahead)",
+        default=30,
+        help="Inspection visits are created this many days before they are "
+        "due, for the dispatcher to plan them.",
+    )
+
     # Three guarantees (三包)
     three_guarantee = fields.Boolean(
         string="Three Guarantees",
@@ -184,6 +198,18 @@ class AftersalesWarrantyTerm(models.Model):
                         "days).",
                         exchange=term.exchange_days,
                         **{"return": term.return_days},
+                    )
+                )
+
+    @api.constrains("inspection_interval", "inspection_lead_days")
+    def _check_inspections(self):
+        for term in self:
+            if term.inspection_interval < 0 or term.inspection_lead_days < 0:
+                raise ValidationError(
+                    _(
+                        "Inspections: the interval and the days ahead cannot be "
+                        "negative (term %(term)s).",
+                        term=term.name,
                     )
                 )
 

@@ -48,6 +48,30 @@ class StockWarehouse(models.Model):
         domain="[('usage', '=', 'internal')]",
         help="Defective parts taken back from customers are received here.",
     )
+    # Carry-in / mail-in: customers' units repaired in the workshop
+    aftersales_workshop_location_id = fields.Many2one(
+        "stock.location",
+        string="Workshop Location",
+        check_company=True,
+        copy=False,
+        domain="[('usage', '=', 'internal')]",
+        help="Customers' units brought or mailed in for repair stay here until "
+        "they are returned.",
+    )
+    aftersales_unit_in_type_id = fields.Many2one(
+        "stock.picking.type",
+        string="Unit Receipt Operation",
+        check_company=True,
+        copy=False,
+        help="Operation type receiving a customer's unit into the workshop.",
+    )
+    aftersales_unit_out_type_id = fields.Many2one(
+        "stock.picking.type",
+        string="Unit Return Operation",
+        check_company=True,
+        copy=False,
+        help="Operation type returning a repaired unit to its customer.",
+    )
     aftersales_parts_expiry_hours = fields.Integer(
         string="Reservation Expiry (hours)",
         default=72,
@@ -91,6 +115,7 @@ class StockWarehouse(models.Model):
     def create(self, vals_list):
         warehouses = super().create(vals_list)
         warehouses._aftersales_parts_setup()
+        warehouses._aftersales_workshop_setup()
         return warehouses
 
     def _aftersales_prepare_location_vals(self, name):
@@ -147,3 +172,68 @@ class StockWarehouse(models.Model):
     @api.model
     def _aftersales_parts_setup_all(self):
         self.sudo().with_context(active_test=False).search([])._aftersales_parts_setup()
+
+    def _aftersales_prepare_unit_type_vals(self, flow, workshop):
+        """Operation type receiving (``flow`` "in") or returning ("out") the
+        customers' units."""
+        self.ensure_one()
+        customers = self.env.ref("stock.stock_location_customers")
+        if flow == "in":
+            return {
+                "name": _("After-Sales Unit Receipts"),
+                "code": "incoming",
+                "sequence_code": "ASIN",
+                "default_location_src_id": customers.id,
+                "default_location_dest_id": workshop.id,
+                "use_create_lots": False,
+                "use_existing_lots": True,
+                "warehouse_id": self.id,
+                "company_id": self.company_id.id,
+            }
+        return {
+            "name": _("After-Sales Unit Returns"),
+            "code": "outgoing",
+            "sequence_code": "ASOUT",
+            "default_location_src_id": workshop.id,
+            "default_location_dest_id": customers.id,
+            "use_create_lots": False,
+            "use_existing_lots": True,
+            "warehouse_id": self.id,
+            "company_id": self.company_id.id,
+        }
+
+    def _aftersales_workshop_setup(self):
+        """Create what the carry-in flow needs on each warehouse that lacks
+        it: the workshop location, the unit receipt and return operations."""
+        Location = self.env["stock.location"].sudo()
+        PickingType = self.env["stock.picking.type"].sudo()
+        for warehouse in self.sudo():
+            workshop = warehouse.aftersales_workshop_location_id
+            if not workshop:
+                workshop = Location.create(
+                    warehouse._aftersales_prepare_location_vals(_("Workshop"))
+                )
+                warehouse.aftersales_workshop_location_id = workshop
+            vals = {}
+            if not warehouse.aftersales_unit_out_type_id:
+                vals["aftersales_unit_out_type_id"] = PickingType.create(
+                    warehouse._aftersales_prepare_unit_type_vals("out", workshop)
+                ).id
+            if not warehouse.aftersales_unit_in_type_id:
+                vals["aftersales_unit_in_type_id"] = PickingType.create(
+                    dict(
+                        warehouse._aftersales_prepare_unit_type_vals("in", workshop),
+                        return_picking_type_id=vals.get(
+                            "aftersales_unit_out_type_id",
+                            warehouse.aftersales_unit_out_type_id.id,
+                        ),
+                    )
+                ).id
+            if vals:
+                warehouse.write(vals)
+
+    @api.model
+    def _aftersales_workshop_setup_all(self):
+        self.sudo().with_context(active_test=False).search(
+            []
+        )._aftersales_workshop_setup()

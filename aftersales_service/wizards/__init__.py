@@ -9,3 +9,4 @@ from . import aftersales_visit_cancel_wizard
 from . import aftersales_visit_sign_wizard
 from . import aftersales_visit_dispatch_wizard
 from . import aftersales_visit_dispatch_wizard_line
+from . import aftersales_carry_in_wizard
