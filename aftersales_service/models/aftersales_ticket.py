@@ -1,18 +1,29 @@
+import functools
 import textwrap
 from collections import defaultdict
 from datetime import timedelta
 from urllib.parse import quote_plus
 
+import babel.dates
+import pytz
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools.misc import (
     babel_locale_parse,
-    format_datetime,
     get_lang,
     posix_to_ldml,
 )
 
 from .tools import mask_email, mask_phone
+
+
+@functools.lru_cache(maxsize=32)
+def _datetime_pattern(lang_code, date_format, time_format):
+    """(babel pattern, locale) of a language's date and short time formats."""
+    locale = babel_locale_parse(lang_code)
+    return posix_to_ldml(f"{date_format} {time_format}", locale=locale), locale
+
 
 PRIORITIES = [
     ("0", "Normal"),
@@ -981,13 +992,20 @@ class AftersalesTicket(models.Model):
         if not value:
             return ""
         tz = user.tz or self.env.user.tz or "UTC"
-        env = self.with_context(lang=user.lang or self.env.lang).env
-        lang = get_lang(env)
-        pattern = posix_to_ldml(
-            f"{lang.date_format} {lang.short_time_format}",
-            locale=babel_locale_parse(lang.code),
+        lang = get_lang(self.env, user.lang or self.env.lang)
+        # what odoo.tools.format_datetime does, with the pattern and locale
+        # parsed once per language (the deadline job formats thousands)
+        pattern, locale = _datetime_pattern(
+            lang.code, lang.date_format, lang.short_time_format
         )
-        return f"{format_datetime(env, value, tz=tz, dt_format=pattern)} ({tz})"
+        utc_value = pytz.utc.localize(value, is_dst=False)
+        try:
+            local_value = utc_value.astimezone(pytz.timezone(tz))
+        except pytz.UnknownTimeZoneError:
+            local_value = utc_value
+        return (
+            f"{babel.dates.format_datetime(local_value, pattern, locale=locale)} ({tz})"
+        )
 
     def _change_owner(self, new_owner, reason):
         """Hand the tickets over to ``new_owner``, logging why."""
