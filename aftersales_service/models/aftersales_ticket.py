@@ -77,7 +77,7 @@ class AftersalesTicket(models.Model):
         readonly=True,
         copy=False,
         index="trigram",
-        default=lambda self: _("New"),
+        default=lambda self: self.env._("New"),
     )
     subject = fields.Char(
         tracking=True,
@@ -632,11 +632,12 @@ class AftersalesTicket(models.Model):
         default_company = self.env.company
         self._set_batch_defaults(vals_list)
         by_company = defaultdict(list)
+        new = self.env._("New")
         for vals in vals_list:
             self._check_intake_vals(vals)
             if vals.get("lot_id") and not vals.get("product_id"):
                 vals.pop("product_id", None)  # let the serial decide
-            if not vals.get("name") or vals["name"] == _("New"):
+            if not vals.get("name") or vals["name"] == new:
                 company_id = vals.get("company_id") or default_company.id
                 by_company[company_id].append(vals)
         for company_id, company_vals in by_company.items():
