@@ -13,6 +13,8 @@ benchmarks/README.md, "How to run":
     $ODOO_PYTHON benchmarks/bench_sla.py -d aftersales_bench
 """
 
+import cProfile
+import pstats
 import time
 from datetime import datetime, timedelta
 
@@ -40,6 +42,9 @@ def parse_args():
         type=float,
         default=0.01,
         help="share of the open tickets that are due (default 0.01)",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="print a cProfile of the deadline job"
     )
     return parser.parse_args()
 
@@ -177,15 +182,35 @@ def bulk_insert(env, template, count, due_share):
     return len(ids), len(due)
 
 
-def bench_cron(env, label):
+def bench_cron(env, label, due, profile=False):
     Line = env["aftersales.ticket.sla"]
     env.flush_all()
     queries = env.cr.sql_log_count
+    profiler = cProfile.Profile() if profile else None
     start = time.perf_counter()
+    cpu_start = time.process_time()
+    if profiler:
+        profiler.enable()
     Line._cron_check_deadlines(limit=100_000)
     env.flush_all()
+    if profiler:
+        profiler.disable()
     elapsed = time.perf_counter() - start
-    print(f"cron ({label}): {elapsed:.2f} s, {env.cr.sql_log_count - queries} queries")
+    cpu = time.process_time() - cpu_start
+    queries = env.cr.sql_log_count - queries
+    per_ticket = (
+        f" = {elapsed / due * 1000:.1f} ms ({cpu / due * 1000:.1f} ms of CPU in "
+        f"Odoo) and {queries / due:.2f} queries per due ticket"
+        if due
+        else ""
+    )
+    print(
+        f"cron ({label}): {elapsed:.2f} s (Odoo process CPU {cpu:.2f} s), "
+        f"{queries} queries{per_ticket}"
+    )
+    if profiler:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+        profiler.dump_stats("/tmp/sla_cron.prof")
 
 
 def main():
@@ -199,8 +224,10 @@ def main():
             open_count, due_count = bulk_insert(
                 env, template, args.open, args.due_share
             )
-            bench_cron(env, f"{open_count} open, {due_count} due")
-            bench_cron(env, f"{open_count} open, 0 due")
+            bench_cron(
+                env, f"{open_count} open, {due_count} due", due_count, args.profile
+            )
+            bench_cron(env, f"{open_count} open, 0 due", 0)
             cr.execute(
                 "EXPLAIN SELECT id FROM aftersales_ticket_sla "
                 "WHERE next_check <= now() at time zone 'utc'"

@@ -29,6 +29,7 @@ from . import stock_move
 from . import aftersales_sla_policy
 from . import aftersales_escalation_level
 from . import aftersales_ticket_sla
+from . import aftersales_sla_notice
 from . import aftersales_incident
 from . import ticket_service_level
 from . import survey_question

@@ -45,7 +45,7 @@ class AftersalesPartReservation(models.Model):
         readonly=True,
         copy=False,
         index="trigram",
-        default=lambda self: _("New"),
+        default=lambda self: self.env._("New"),
     )
     ticket_id = fields.Many2one(
         "aftersales.ticket",
@@ -331,18 +331,20 @@ class AftersalesPartReservation(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         vals_list = [dict(vals) for vals in vals_list]
+        new = self.env._("New")
         todo = [
-            vals
-            for vals in vals_list
-            if not vals.get("name") or vals["name"] == _("New")
+            vals for vals in vals_list if not vals.get("name") or vals["name"] == new
         ]
         if todo:
             sequence = self.env["ir.sequence"].sudo()
             for vals in todo:
                 company = vals.get("company_id") or self.env.company.id
-                vals["name"] = sequence.with_company(company).next_by_code(
-                    "aftersales.part.reservation"
-                ) or _("New")
+                vals["name"] = (
+                    sequence.with_company(company).next_by_code(
+                        "aftersales.part.reservation"
+                    )
+                    or new
+                )
         return super().create(vals_list)
 
     @api.ondelete(at_uninstall=False)

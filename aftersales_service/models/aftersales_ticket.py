@@ -1,18 +1,29 @@
+import functools
 import textwrap
 from collections import defaultdict
 from datetime import timedelta
 from urllib.parse import quote_plus
 
+import babel.dates
+import pytz
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools.misc import (
     babel_locale_parse,
-    format_datetime,
     get_lang,
     posix_to_ldml,
 )
 
 from .tools import mask_email, mask_phone
+
+
+@functools.lru_cache(maxsize=32)
+def _datetime_pattern(lang_code, date_format, time_format):
+    """(babel pattern, locale) of a language's date and short time formats."""
+    locale = babel_locale_parse(lang_code)
+    return posix_to_ldml(f"{date_format} {time_format}", locale=locale), locale
+
 
 PRIORITIES = [
     ("0", "Normal"),
@@ -66,7 +77,7 @@ class AftersalesTicket(models.Model):
         readonly=True,
         copy=False,
         index="trigram",
-        default=lambda self: _("New"),
+        default=lambda self: self.env._("New"),
     )
     subject = fields.Char(
         tracking=True,
@@ -621,11 +632,12 @@ class AftersalesTicket(models.Model):
         default_company = self.env.company
         self._set_batch_defaults(vals_list)
         by_company = defaultdict(list)
+        new = self.env._("New")
         for vals in vals_list:
             self._check_intake_vals(vals)
             if vals.get("lot_id") and not vals.get("product_id"):
                 vals.pop("product_id", None)  # let the serial decide
-            if not vals.get("name") or vals["name"] == _("New"):
+            if not vals.get("name") or vals["name"] == new:
                 company_id = vals.get("company_id") or default_company.id
                 by_company[company_id].append(vals)
         for company_id, company_vals in by_company.items():
@@ -981,13 +993,20 @@ class AftersalesTicket(models.Model):
         if not value:
             return ""
         tz = user.tz or self.env.user.tz or "UTC"
-        env = self.with_context(lang=user.lang or self.env.lang).env
-        lang = get_lang(env)
-        pattern = posix_to_ldml(
-            f"{lang.date_format} {lang.short_time_format}",
-            locale=babel_locale_parse(lang.code),
+        lang = get_lang(self.env, user.lang or self.env.lang)
+        # what odoo.tools.format_datetime does, with the pattern and locale
+        # parsed once per language (the deadline job formats thousands)
+        pattern, locale = _datetime_pattern(
+            lang.code, lang.date_format, lang.short_time_format
         )
-        return f"{format_datetime(env, value, tz=tz, dt_format=pattern)} ({tz})"
+        utc_value = pytz.utc.localize(value, is_dst=False)
+        try:
+            local_value = utc_value.astimezone(pytz.timezone(tz))
+        except pytz.UnknownTimeZoneError:
+            local_value = utc_value
+        return (
+            f"{babel.dates.format_datetime(local_value, pattern, locale=locale)} ({tz})"
+        )
 
     def _change_owner(self, new_owner, reason):
         """Hand the tickets over to ``new_owner``, logging why."""

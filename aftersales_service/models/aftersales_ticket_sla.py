@@ -1,6 +1,9 @@
 import logging
+import threading
 from collections import defaultdict
 from datetime import timedelta
+
+import psycopg2
 
 from odoo import api, fields, models
 
@@ -240,6 +243,7 @@ class AftersalesTicketSla(models.Model):
         now = now or fields.Datetime.now()
         if levels_by_company is None:
             levels_by_company = self._sla_levels_by_company(self.company_id)
+        changes = defaultdict(list)
         for line in self:
             if not line.deadline:
                 continue
@@ -255,9 +259,16 @@ class AftersalesTicketSla(models.Model):
                 now,
                 levels_by_company[line.company_id.id],
             )
-            for fname, value in values.items():
-                if line[fname] != value:
-                    line[fname] = value
+            changed = tuple(
+                (fname, value)
+                for fname, value in values.items()
+                if line[fname] != value
+            )
+            if changed:
+                changes[changed].append(line.id)
+        # one write per distinct change, not one per line
+        for changed, ids in changes.items():
+            self.browse(ids).write(dict(changed))
 
     # ------------------------------------------------------------------
     # Events
@@ -329,66 +340,191 @@ class AftersalesTicketSla(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _cron_check_deadlines(self, limit=5000):
+    def _cron_check_deadlines(self, limit=5000, chunk_size=200, auto_commit=None):
         """Warn and escalate the lines whose check time has come.
 
-        Reads only lines with ``next_check <= now`` (indexed); each ticket is
-        handled in its own savepoint, so one failure does not stop the others.
+        Reads only lines with ``next_check <= now`` (indexed) and handles
+        their tickets in chunks of ``chunk_size``, each chunk as one batch:
+        one note per ticket, the activities in one ``create``, and the
+        notices of the digest stored with the facts they announce (warned,
+        escalation level reached). A chunk that fails is retried ticket by
+        ticket; a ticket that still fails is logged and looked at again an
+        hour later, the others go on. At the end, each person gets one
+        digest of their notices.
+
+        ``auto_commit`` (default: when run by the cron, outside tests):
+        each chunk is committed and reported to the cron progress API, so a
+        crash loses no finished chunk, and a rerun finds the finished lines
+        no longer due and never notifies twice.
         """
+        if auto_commit is None:
+            auto_commit = bool(
+                self.env.context.get("ir_cron_progress_id")
+            ) and not getattr(threading.current_thread(), "testing", False)
+        # Odoo's own tracking would add a message per ticket: the job's note
+        # carries the tracked changes instead.
+        Line = self.with_context(mail_notrack=True)
+        Notice = Line.env["aftersales.sla.notice"]
         now = fields.Datetime.now()
-        lines = self.search(
+        lines = Line.search(
             [("next_check", "<=", now)], order="next_check, id", limit=limit
         )
         if not lines:
+            Notice._send_digests(auto_commit)  # left by an interrupted run
             return
-        levels_by_company = self._sla_levels_by_company(lines.company_id)
-        by_ticket = defaultdict(lambda: self.browse())
+        levels_by_company = Line._sla_levels_by_company(lines.company_id)
+        by_ticket = defaultdict(list)
         for line in lines:
-            by_ticket[line.ticket_id] |= line
+            by_ticket[line.ticket_id.id].append(line.id)
+        ticket_ids = list(by_ticket)
+        done = 0
+        for start in range(0, len(ticket_ids), chunk_size):
+            chunk = ticket_ids[start : start + chunk_size]
+            chunk_lines = Line.browse(
+                line_id for ticket_id in chunk for line_id in by_ticket[ticket_id]
+            )
+            chunk_lines._lock_due(now)._process_chunk(now, levels_by_company)
+            done += len(chunk)
+            if auto_commit:
+                Line.env["ir.cron"]._notify_progress(
+                    done=done, remaining=len(ticket_ids) - done
+                )
+                Line.env.cr.commit()  # pylint: disable=invalid-commit
+        Notice._send_digests(auto_commit)
+        if len(lines) == limit:
+            # more lines are due: run again at once
+            Line.env.ref("aftersales_service.ir_cron_aftersales_sla_check")._trigger()
+
+    def _lock_due(self, now):
+        """The lines of ``self`` still due, locked until the end of the
+        transaction; lines that a concurrent run holds or has handled
+        meanwhile are left out."""
+        if not self:
+            return self
+        self.flush_model(["next_check"])
+        self.env.cr.execute(
+            """
+            SELECT id FROM aftersales_ticket_sla
+             WHERE id = ANY(%s) AND next_check <= %s
+               FOR NO KEY UPDATE SKIP LOCKED
+            """,
+            [self.ids, now],
+        )
+        locked = {row[0] for row in self.env.cr.fetchall()}
+        return self.filtered(lambda line: line.id in locked)
+
+    def _process_chunk(self, now, levels_by_company):
+        """``_process_due`` for the chunk at once; on failure, again ticket
+        by ticket, so that one bad ticket only holds back itself. A lost
+        connection or a serialization failure is not a bad ticket: it stops
+        the run (the cron retries it; finished chunks are committed)."""
+        try:
+            with self.env.cr.savepoint():
+                self._process_due(now, levels_by_company)
+            return
+        except (psycopg2.OperationalError, psycopg2.InterfaceError):
+            raise
+        except Exception:  # noqa: BLE001 - isolated below, ticket by ticket
+            _logger.info(
+                "Service-level check of %s lines failed, retrying ticket by ticket",
+                len(self),
+            )
         failed = self.browse()
-        for ticket, ticket_lines in by_ticket.items():
+        for ticket_lines in self.grouped("ticket_id").values():
             try:
                 with self.env.cr.savepoint():
                     ticket_lines._process_due(now, levels_by_company)
+            except (psycopg2.OperationalError, psycopg2.InterfaceError):
+                raise
             except Exception:
-                _logger.exception("Service-level check failed for ticket %s", ticket.id)
+                _logger.exception(
+                    "Service-level check failed for ticket %s; retried in an hour",
+                    ticket_lines.ticket_id.id,
+                )
                 failed |= ticket_lines
         if failed:
             # Look again later instead of blocking the queue on them.
-            failed.browse(failed.ids).next_check = now + timedelta(hours=1)
-        if len(lines) == limit:
-            self.env.ref("aftersales_service.ir_cron_aftersales_sla_check")._trigger()
+            failed.next_check = now + timedelta(hours=1)
 
     def _process_due(self, now, levels_by_company):
-        """Effects of time passing on the lines of one ticket: the at-risk
-        warning once, the failure notice once, each escalation level once."""
-        ticket = self.ticket_id
-        ticket.ensure_one()
-        colours = ticket._traffic_light_snapshot()
+        """Effects of time passing on these lines, of one or many tickets:
+        the at-risk warning once, the failure notice once, each escalation
+        level once, the red light once. Written together: one note per
+        ticket (with its tracked changes), the alerts in one go, and the
+        notices of the digest in the same transaction as the facts."""
+        if not self:
+            return
+        tickets = self.ticket_id
+        initial_values = tickets._sla_tracked_snapshot()
+        colours = tickets._traffic_light_snapshot()
         previous = {line.id: line.status for line in self}
         self._refresh_status(now, levels_by_company)
+        notes = defaultdict(list)
+        notified = defaultdict(list)
+        alerts = []
+        notices = []
+        recipients = {}
+        warned = []
+        escalated = defaultdict(list)
         for line in self:
-            levels = levels_by_company[line.company_id.id]
+            ticket = line.ticket_id
             if line.status == "at_risk" and not line.warned:
-                line._warn()
-            if line.status == "failed":
-                if previous[line.id] != "failed":
-                    reader = ticket.owner_id
-                    ticket.message_post(
-                        body=ticket.with_context(
-                            lang=reader.lang or self.env.lang
-                        ).env._(
-                            "Service level failed: %(target)s was due on %(deadline)s.",
-                            target=line.with_context(
-                                lang=reader.lang or self.env.lang
-                            )._target_label(),
-                            deadline=ticket._format_datetime_for(reader, line.deadline),
-                        ),
-                        subtype_xmlid="mail.mt_note",
-                    )
-                line._escalate_due(now, levels)
+                for alert in line._warn_alerts():
+                    alerts.append(alert)
+                    notices.append(line._notice_vals(alert[1], "at_risk"))
+                warned.append(line.id)
+            if line.status != "failed":
+                continue
+            if previous[line.id] != "failed":
+                notes[ticket.id].append(line._failed_note())
+            levels = levels_by_company[line.company_id.id]
+            reached = line._escalate_due(now, levels, recipients)
+            if reached:
+                escalated[reached[-1][0]].append(line.id)
+            for level, recipient, body in reached:
+                notes[ticket.id].append(body)
+                if not recipient:
+                    continue
+                notified[ticket.id].append(recipient.partner_id.id)
+                reader_line = line.with_context(lang=recipient.lang or self.env.lang)
+                summary = reader_line.env._(
+                    "Escalated: %(target)s failed",
+                    target=reader_line._target_label(),
+                )
+                alerts.append(
+                    (ticket, recipient, summary, body, fields.Date.to_date(now))
+                )
+                notices.append(line._notice_vals(recipient, "escalated", level))
+        self.browse(warned).write({"warned": True})
+        for level, ids in escalated.items():
+            self.browse(ids).write(
+                {"escalation_level_id": level.id, "escalation_date": now}
+            )
         self._refresh_status(now, levels_by_company)
-        ticket._traffic_light_notify(colours)
+        red_alerts = tickets._traffic_light_red_alerts(colours)
+        for ticket, manager, note, alert in red_alerts:
+            notes[ticket.id].append(note)
+            if alert:
+                alerts.append(alert)
+                notices.append(
+                    {"user_id": manager.id, "ticket_id": ticket.id, "kind": "red"}
+                )
+        tickets._sla_log_notes(notes, notified, initial_values)
+        # the digest tells them: no assignment e-mail per activity
+        tickets._schedule_alerts(alerts, notify=False)
+        self.env["aftersales.sla.notice"].sudo().create(notices)
+        # computed here, in the job's context: tracked in the note above only
+        self.env.flush_all()
+
+    def _notice_vals(self, user, kind, level=None):
+        self.ensure_one()
+        return {
+            "user_id": user.id,
+            "ticket_id": self.ticket_id.id,
+            "sla_id": self.id,
+            "kind": kind,
+            "level_id": level.id if level else False,
+        }
 
     def _target_label(self):
         self.ensure_one()
@@ -396,14 +532,25 @@ class AftersalesTicketSla(models.Model):
             self.target_type
         ]
 
-    def _warn(self):
-        """The at-risk warning, once: an alert for the owner and the
-        technician, in their language and time zone."""
+    def _failed_note(self):
+        """The failure, as the ticket's owner reads it."""
         self.ensure_one()
         ticket = self.ticket_id
-        users = ticket.owner_id | ticket.technician_user_id
+        reader = ticket.owner_id
+        line = self.with_context(lang=reader.lang or self.env.lang)
+        return line.env._(
+            "Service level failed: %(target)s was due on %(deadline)s.",
+            target=line._target_label(),
+            deadline=ticket._format_datetime_for(reader, self.deadline),
+        )
+
+    def _warn_alerts(self):
+        """The at-risk warning: an alert for the owner and the technician,
+        in their language and time zone."""
+        self.ensure_one()
+        ticket = self.ticket_id
         alerts = []
-        for user in users:
+        for user in ticket.owner_id | ticket.technician_user_id:
             line = self.with_context(lang=user.lang or self.env.lang)
             alerts.append(
                 (
@@ -418,20 +565,26 @@ class AftersalesTicketSla(models.Model):
                     fields.Date.to_date(self.deadline),
                 )
             )
-        ticket._schedule_alerts(alerts)
-        self.warned = True
+        return alerts
 
-    def _escalate_due(self, now, levels):
-        """Reach every escalation level whose delay has passed, in order."""
+    def _escalate_due(self, now, levels, recipients):
+        """The escalation levels whose delay has passed, in order, as
+        [(level, recipient, note)]; the caller records the last one reached
+        on the line. ``recipients`` caches the recipient per (level, team)
+        for the batch."""
         self.ensure_one()
         ids = [level.id for level in levels]
         current = self.escalation_level_id.id
         pending = levels[ids.index(current) + 1 :] if current in ids else levels
         ticket = self.ticket_id
+        reached = []
         for level in pending:
             if now < self.deadline + timedelta(hours=level.delay_hours):
                 break
-            recipient = level._get_recipient(ticket.team_id)
+            key = (level.id, ticket.team_id.id)
+            if key not in recipients:
+                recipients[key] = level._get_recipient(ticket.team_id)
+            recipient = recipients[key]
             reader = recipient or ticket.owner_id
             line = self.with_context(lang=reader.lang or self.env.lang)
             body = line.env._(
@@ -443,26 +596,5 @@ class AftersalesTicketSla(models.Model):
                 deadline=ticket._format_datetime_for(reader, self.deadline),
                 who=recipient.name or line.env._("nobody (no leader configured)"),
             )
-            ticket.message_post(
-                body=body,
-                subtype_xmlid="mail.mt_note",
-                partner_ids=recipient.partner_id.ids,
-            )
-            # notified by the message above: no second e-mail
-            ticket._schedule_alerts(
-                [
-                    (
-                        ticket,
-                        recipient,
-                        line.env._(
-                            "Escalated: %(target)s failed",
-                            target=line._target_label(),
-                        ),
-                        body,
-                        fields.Date.to_date(now),
-                    )
-                ],
-                notify=False,
-            )
-            self.escalation_level_id = level
-            self.escalation_date = now
+            reached.append((level, recipient, body))
+        return reached

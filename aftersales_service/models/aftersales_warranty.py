@@ -42,7 +42,7 @@ class AftersalesWarranty(models.Model):
         readonly=True,
         copy=False,
         index="trigram",
-        default=lambda self: _("New"),
+        default=lambda self: self.env._("New"),
     )
     company_id = fields.Many2one(
         "res.company",
@@ -363,7 +363,8 @@ class AftersalesWarranty(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         Term = self.env["aftersales.warranty.term"]
-        todo = [v for v in vals_list if not v.get("name") or v["name"] == _("New")]
+        new = self.env._("New")
+        todo = [v for v in vals_list if not v.get("name") or v["name"] == new]
         for vals, name in zip(todo, self._next_names(len(todo)), strict=True):
             vals["name"] = name
         terms = Term.browse({v["term_id"] for v in vals_list if v.get("term_id")})
@@ -515,7 +516,7 @@ class AftersalesWarranty(models.Model):
             .search([("code", "=", "aftersales.warranty")], limit=1)
         )
         if not sequence:
-            return [_("New")] * count
+            return [self.env._("New")] * count
         return sequence._aftersales_next_batch(count)
 
     def _status_at(self, date):

@@ -1,7 +1,10 @@
 from collections import defaultdict
 
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.mail import generate_tracking_message_id
 
 from .aftersales_sla_policy import COMPLEXITIES
 from .aftersales_ticket_sla import SLA_STATUSES, STATUS_SEVERITY
@@ -514,37 +517,61 @@ class AftersalesTicket(models.Model):
     def _traffic_light_snapshot(self):
         return {ticket.id: ticket.traffic_light for ticket in self}
 
+    def _traffic_light_turned_red(self, before):
+        """The tickets that turned red since ``before`` (a snapshot), each
+        with its manager and the note that says so:
+        [(ticket, manager, note)]."""
+        turned_red = self.filtered(
+            lambda t: t.traffic_light == "red" and before.get(t.id) != "red"
+        ).sudo()
+        result = []
+        for ticket in turned_red:
+            manager = ticket._traffic_light_manager()
+            note = self.env._(
+                "Ticket %(ticket)s turned red: it needs a manager now "
+                "(notified: %(manager)s).",
+                ticket=ticket.name,
+                manager=manager.name or self.env._("nobody"),
+            )
+            result.append((ticket, manager, note))
+        return result
+
+    def _traffic_light_red_alerts(self, before):
+        """[(ticket, manager, note, alert)] for the tickets that turned red
+        since ``before``; ``alert`` is the manager's activity (None without a
+        manager). For callers that notify the managers themselves (the
+        deadline job's digest)."""
+        today = fields.Date.context_today(self)
+        result = []
+        for ticket, manager, note in self._traffic_light_turned_red(before):
+            alert = None
+            if manager:
+                summary = self.with_context(lang=manager.lang or self.env.lang).env._(
+                    "Red ticket: take it in hand"
+                )
+                alert = (ticket, manager, summary, False, today)
+            result.append((ticket, manager, note, alert))
+        return result
+
     def _traffic_light_notify(self, before):
         """Tell the manager at once about tickets that turned red: a note on
         each ticket, an activity for its manager and one notification per
         manager for the whole batch (a bounded number of queries)."""
-        turned_red = self.filtered(
-            lambda t: t.traffic_light == "red" and before.get(t.id) != "red"
-        ).sudo()
-        if not turned_red:
+        red = self._traffic_light_red_alerts(before)
+        if not red:
             return
-        by_manager = defaultdict(lambda: self.browse().sudo())
-        for ticket in turned_red:
-            by_manager[ticket._traffic_light_manager()] |= ticket
-        turned_red._message_log_batch(
-            bodies={
-                ticket.id: self.env._(
-                    "Ticket %(ticket)s turned red: it needs a manager now "
-                    "(notified: %(manager)s).",
-                    ticket=ticket.name,
-                    manager=ticket._traffic_light_manager().name or _("nobody"),
-                )
-                for ticket in turned_red
-            }
+        tickets = self.browse([ticket.id for ticket, *__ in red]).sudo()
+        tickets._message_log_batch(
+            bodies={ticket.id: note for ticket, __, note, ___ in red}
         )
-        today = fields.Date.context_today(self)
+        by_manager = defaultdict(lambda: self.browse().sudo())
         alerts = []
-        for manager, tickets in by_manager.items():
-            if not manager:
-                continue
+        for ticket, manager, __, alert in red:
+            if alert:
+                by_manager[manager] |= ticket
+                alerts.append(alert)
+        for manager, manager_tickets in by_manager.items():
             manager_env = self.with_context(lang=manager.lang or self.env.lang).env
-            summary = manager_env._("Red ticket: take it in hand")
-            alerts += [(ticket, manager, summary, False, today) for ticket in tickets]
             self.env["mail.thread"].sudo().with_context(
                 lang=manager.lang or self.env.lang
             ).message_notify(
@@ -552,12 +579,93 @@ class AftersalesTicket(models.Model):
                 subject=manager_env._("Red after-sales tickets"),
                 body=manager_env._(
                     "These tickets turned red and need you now: %(tickets)s",
-                    tickets=", ".join(tickets.mapped("name")),
+                    tickets=", ".join(manager_tickets.mapped("name")),
                 ),
                 model_description=manager_env._("After-Sales Ticket"),
             )
         # notified just above: no second e-mail for the activities
         self._schedule_alerts(alerts, notify=False)
+
+    def _sla_tracked_snapshot(self):
+        """{ticket id: {field: value}} of the tracked fields that the
+        deadline job may change: the stored computed ones (it writes none
+        itself)."""
+        fnames = [
+            fname
+            for fname in self._track_get_fields()
+            if self._fields[fname].store and self._fields[fname].compute
+        ]
+        return {
+            ticket.id: {fname: ticket[fname] for fname in fnames} for ticket in self
+        }
+
+    def _sla_log_notes(self, bodies, partners, initial_values):
+        """One note per ticket, all created at once: the texts of ``bodies``
+        ({ticket id: [text]}) and the changes of the tracked fields since
+        ``initial_values`` (see ``_sla_tracked_snapshot``), which Odoo's own
+        tracking would otherwise log as a second message. ``partners``
+        ({ticket id: [partner id]}) are the people the texts name as
+        notified (they are told by the digest, not by this note)."""
+        fnames = {fname for values in initial_values.values() for fname in values}
+        tracked_fields = (
+            self.fields_get(
+                list(fnames),
+                attributes=("string", "type", "selection", "currency_field"),
+            )
+            if fnames
+            else {}
+        )
+        values_list = []
+        trackings = []
+        for ticket in self:
+            __, tracking = ticket._mail_track(
+                tracked_fields, initial_values.get(ticket.id, {})
+            )
+            parts = bodies.get(ticket.id) or []
+            if not parts and not tracking:
+                continue
+            values_list.append(
+                {
+                    "res_id": ticket.id,
+                    "body": Markup("").join(
+                        Markup("<p>%s</p>") % part for part in parts
+                    ),
+                    "partner_ids": list(dict.fromkeys(partners.get(ticket.id, []))),
+                }
+            )
+            trackings.append(tracking)
+        if not values_list:
+            return self.env["mail.message"]
+        author_id, email_from = self._message_compute_author(raise_on_email=False)
+        base_values = {
+            "author_id": author_id,
+            "email_from": email_from,
+            "model": self._name,
+            "record_alias_domain_id": False,
+            "record_company_id": False,
+            "record_name": False,
+            "message_type": "notification",
+            "is_internal": True,
+            "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
+            "email_add_signature": False,
+            "message_id": generate_tracking_message_id("aftersales-sla"),
+            "reply_to": self.env["mail.thread"]._notify_get_reply_to(
+                default=email_from
+            )[False],
+        }
+        messages = self.sudo()._message_create(
+            [dict(base_values, **values) for values in values_list]
+        )
+        # mail.message creates the tracking values of each message apart:
+        # here in one go for the batch
+        self.env["mail.tracking.value"].sudo().create(
+            [
+                dict(command[2], mail_message_id=message.id)
+                for message, tracking in zip(messages, trackings, strict=True)
+                for command in tracking
+            ]
+        )
+        return messages
 
     def _sla_close_activities(self):
         """Service-level activities (at risk, escalated, red) are done once
