@@ -114,8 +114,10 @@ class AftersalesTicket(models.Model):
         tracking=True,
         check_company=True,
     )
+    # indexed with the received date (ticket_portal.py, init()): the portal's
+    # list of a customer's tickets and every search on the customer alone
     commercial_partner_id = fields.Many2one(
-        related="partner_id.commercial_partner_id", store=True, index=True
+        related="partner_id.commercial_partner_id", store=True
     )
     partner_phone = fields.Char(
         string="Contact Phone",

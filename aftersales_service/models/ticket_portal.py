@@ -86,6 +86,19 @@ class AftersalesTicket(models.Model):
     portal_can_confirm = fields.Boolean(compute="_compute_portal_can")
     portal_can_reopen = fields.Boolean(compute="_compute_portal_can")
 
+    def init(self):
+        res = super().init()
+        # /my/tickets: a customer's (or their company's) tickets, newest
+        # first, read in order from one index whatever the number of tickets
+        # in the database; a search on the customer alone uses it too.
+        tools.create_index(
+            self.env.cr,
+            "aftersales_ticket_commercial_partner_received_index",
+            self._table,
+            ["commercial_partner_id", "received_date DESC", "id DESC"],
+        )
+        return res
+
     # ------------------------------------------------------------------
     # Computes
     # ------------------------------------------------------------------
