@@ -158,6 +158,15 @@ class TestInspections(AftersalesCase):
         # One ticket per warranty and due date.
         self.assertEqual(len(visits.ticket_id), 4)
         self.assertFalse(self.env["aftersales.incident"].search([]))
+        # Two inspections of one serial are not a repeat contact (which
+        # would turn them red and call the manager), nor is the customer's
+        # own call about the unit a repeat of an inspection.
+        self.assertFalse(visits.ticket_id.filtered("is_repeat"))
+        self.assertNotIn("red", visits.ticket_id.mapped("traffic_light"))
+        call = self._create_ticket(lot_id=self.lots[0].id)
+        self.assertFalse(call.is_repeat)
+        again = self._create_ticket(lot_id=self.lots[0].id)
+        self.assertEqual(again.repeat_of_id, call)
 
     def test_rerun_plans_nothing_twice(self):
         Warranty = self.env["aftersales.warranty"]

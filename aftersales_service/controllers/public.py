@@ -272,7 +272,7 @@ class AftersalesPublic(http.Controller):
             if not phone or digits(phone)[-4:] not in known or len(digits(phone)) < 4:
                 return None
         today = fields.Date.context_today(warranty)
-        status, __, end, __ = warranty._status_at(today)
+        status, __, end, __ = warranty._status_at(today, reason=False)
         status_labels = dict(
             request.env["aftersales.ticket"]
             ._fields["warranty_status"]

@@ -495,9 +495,15 @@ class AftersalesTicket(models.Model):
                     teams.get(ticket.partner_id.id) or ticket.channel_id.team_id
                 )
 
-    @api.depends("commercial_partner_id", "lot_id", "product_id", "received_date")
+    @api.depends(
+        "commercial_partner_id", "lot_id", "product_id", "received_date", "channel_id"
+    )
     def _compute_repeat_of_id(self):
-        tickets = self.filtered(lambda t: t.id and t.commercial_partner_id)
+        # Planned work (e.g. a periodic inspection) is not the customer
+        # contacting us: it neither repeats nor is repeated.
+        tickets = self.filtered(
+            lambda t: t.id and t.commercial_partner_id and not t.channel_id.planned_work
+        )
         (self - tickets).repeat_of_id = False
         if not tickets:
             return
@@ -509,6 +515,7 @@ class AftersalesTicket(models.Model):
                 ("commercial_partner_id", "in", tickets.commercial_partner_id.ids),
                 ("received_date", ">=", oldest - timedelta(days=max_days)),
                 ("id", "<", max(tickets.ids)),
+                ("channel_id.planned_work", "=", False),
             ],
             order="id desc",
         )

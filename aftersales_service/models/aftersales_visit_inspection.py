@@ -3,7 +3,7 @@ from datetime import datetime, time, timedelta
 
 import pytz
 
-from odoo import _, api, fields, models, tools
+from odoo import api, fields, models, tools
 from odoo.tools.misc import format_date
 
 _logger = logging.getLogger(__name__)
@@ -117,13 +117,14 @@ class AftersalesVisit(models.Model):
                     todo.append((plan, due))
         if not todo:
             return Visit.browse()
+        labels = {due: format_date(self.env, due) for __, due in todo}
         tickets = (
             self.env["aftersales.ticket"]
             .sudo()
             .with_context(tracking_disable=True)
             .create(
                 [
-                    self._prepare_planned_ticket_vals(plan, due, channel)
+                    self._prepare_planned_ticket_vals(plan, due, labels[due], channel)
                     for plan, due in todo
                 ]
             )
@@ -148,25 +149,25 @@ class AftersalesVisit(models.Model):
         )
 
     @api.model
-    def _prepare_planned_ticket_vals(self, plan, due, channel):
+    def _prepare_planned_ticket_vals(self, plan, due, date, channel):
         """The ticket of one planned visit: the customer's unit, on the
-        planned-work channel, saying what is due when."""
+        planned-work channel, saying what is due (``date``: the due date as
+        the reader writes it)."""
         source = plan["source"]
         product = plan["product"]
         lot = plan["lot"]
-        date = format_date(self.env, due)
         return {
             "partner_id": plan["partner"].id,
             "product_id": product.id,
             "lot_id": lot.id,
             "company_id": plan.get("company", source.env.company).id,
             "channel_id": channel.id,
-            "subject": _(
+            "subject": self.env._(
                 "Periodic inspection of %(lot)s due %(date)s",
                 lot=lot.name or product.display_name,
                 date=date,
             ),
-            "symptom": _(
+            "symptom": self.env._(
                 "Periodic inspection of %(product)s, serial number %(lot)s, due "
                 "on %(date)s (%(plan)s).",
                 product=product.display_name,

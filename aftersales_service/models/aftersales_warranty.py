@@ -519,19 +519,31 @@ class AftersalesWarranty(models.Model):
             return [self.env._("New")] * count
         return sequence._aftersales_next_batch(count)
 
-    def _status_at(self, date):
+    def _status_at(self, date, reason=True):
         """Warranty status of this unit on ``date``:
-        (status, remaining days, end date of what still covers, reason)."""
+        (status, remaining days, end date of what still covers, reason).
+        ``reason=False`` when only the status is needed: the reason (dates
+        formatted in the reader's language) is then not worked out."""
         self.ensure_one()
+        status, days, end, explain = self._status_facts(date)
+        return status, days, end, (explain() if reason else False)
+
+    def _status_facts(self, date):
+        """(status, remaining days, end date, function giving the reason)."""
         if self.state == "void":
             return (
                 "out",
                 0,
                 False,
-                _("warranty void: %(reason)s", reason=self.void_reason or ""),
+                lambda: _("warranty void: %(reason)s", reason=self.void_reason or ""),
             )
         if date < self.delivery_date:
-            return "unknown", 0, False, _("the ticket is dated before the delivery")
+            return (
+                "unknown",
+                0,
+                False,
+                lambda: _("the ticket is dated before the delivery"),
+            )
         main_in = bool(self.end_date) and date <= self.end_date
         covering = self.component_ids.filtered(
             lambda c: c.end_date and c.start_date <= date <= c.end_date
@@ -544,7 +556,7 @@ class AftersalesWarranty(models.Model):
                 "in",
                 (self.end_date - date).days,
                 self.end_date,
-                _(
+                lambda: _(
                     "in warranty until %(end)s",
                     end=format_date(self.env, self.end_date),
                 ),
@@ -557,7 +569,7 @@ class AftersalesWarranty(models.Model):
                 "partly",
                 (end - date).days,
                 end,
-                _(
+                lambda: _(
                     "partly in warranty: %(covered)s covered, %(ended)s ended",
                     covered=", ".join(
                         ([_("whole unit")] if main_in else []) + covering.mapped("name")
@@ -571,7 +583,9 @@ class AftersalesWarranty(models.Model):
             "out",
             0,
             False,
-            _("warranty ended %(end)s", end=format_date(self.env, self.end_date)),
+            lambda: _(
+                "warranty ended %(end)s", end=format_date(self.env, self.end_date)
+            ),
         )
 
     def _open_three_guarantee_rights(self, today=None):

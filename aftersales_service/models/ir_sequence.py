@@ -16,5 +16,9 @@ class IrSequence(models.Model):
                 "SELECT nextval(%s) FROM generate_series(1, %s)",
                 [f"ir_sequence_{self.id:03d}", count],
             )
-            return [self.get_next_char(row[0]) for row in self.env.cr.fetchall()]
+            # get_next_char() per value, with the prefix and suffix (dates
+            # interpolated) worked out once for the batch
+            prefix, suffix = self._get_prefix_suffix()
+            number = f"%0{self.padding}d"
+            return [prefix + number % row[0] + suffix for row in self.env.cr.fetchall()]
         return [self._next() for __ in range(count)]

@@ -1,6 +1,5 @@
 import re
 import uuid
-from collections import defaultdict
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -180,18 +179,42 @@ class AftersalesTicket(models.Model):
         return res
 
     def _subscribe_customers(self):
-        """The customer follows their ticket: public answers reach them;
-        one subscription per customer for the batch."""
+        """The customer follows their ticket: public answers reach them
+        (answers only: status news come from the stage templates). For the
+        whole batch: one read of the followers already there, one create of
+        the new ones, whatever the number of customers."""
+        tickets = self.sudo().filtered(lambda t: t.partner_id.active)
+        if not tickets:
+            return
         discussions = self.env.ref("mail.mt_comment")
-        by_partner = defaultdict(lambda: self.browse())
-        for ticket in self:
-            if ticket.partner_id:
-                by_partner[ticket.partner_id] |= ticket
-        for partner, tickets in by_partner.items():
-            # answers only: status news come from the stage templates
-            tickets.sudo().message_subscribe(
-                partner_ids=partner.ids, subtype_ids=discussions.ids
-            )
+        Followers = self.env["mail.followers"].sudo()
+        existing = Followers.search(
+            [
+                ("res_model", "=", self._name),
+                ("res_id", "in", tickets.ids),
+                ("partner_id", "in", tickets.partner_id.ids),
+            ]
+        )
+        following = {(f.res_id, f.partner_id.id): f for f in existing}
+        new = []
+        updated = Followers
+        for ticket in tickets:
+            follower = following.get((ticket.id, ticket.partner_id.id))
+            if follower:
+                updated |= follower
+            else:
+                new.append(
+                    {
+                        "res_model": self._name,
+                        "res_id": ticket.id,
+                        "partner_id": ticket.partner_id.id,
+                        "subtype_ids": [Command.set(discussions.ids)],
+                    }
+                )
+        if updated:
+            updated.subtype_ids = [Command.set(discussions.ids)]
+        if new:
+            Followers.create(new)
 
     def _wants_updates(self):
         """The customer has an e-mail and did not unsubscribe from updates."""

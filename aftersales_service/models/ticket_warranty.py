@@ -227,7 +227,9 @@ class AftersalesTicket(models.Model):
                 ticket.warranty_remaining_days = 0
                 ticket.warranty_end_date = False
                 continue
-            status, days, end, __ = warranty._status_at(ticket.warranty_date or today)
+            status, days, end, __ = warranty._status_at(
+                ticket.warranty_date or today, reason=False
+            )
             ticket.warranty_status = status
             ticket.warranty_remaining_days = days
             ticket.warranty_end_date = end
