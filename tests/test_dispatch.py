@@ -494,7 +494,7 @@ class TestPlanChecks(DispatchCase):
         self.assertEqual(later.planned_start, self.window[0] + timedelta(hours=3))
         # a cancelled visit frees the window; another technician is fine too
         self._visit(technician_id=self.emp_zhou.id)
-        first.with_user(self.user_team).action_cancel()
+        first.with_user(self.user_team).action_cancel(reason="Customer away")
         self._visit(technician_id=self.emp_li.id)
 
     def test_window_outside_working_hours_needs_confirmation(self):

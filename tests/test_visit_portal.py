@@ -4,7 +4,7 @@ every refusal proven over HTTP."""
 
 import base64
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from odoo.tests import new_test_user
 
@@ -34,7 +34,11 @@ class TestVisitPortal(AftersalesHttpCase):
         )
         cls.ticket_other = cls._create_ticket(partner_id=cls.customer_other.id)
         Visit = env(user=cls.user_team)["aftersales.visit"]
-        window = {"planned_start": WINDOW_START, "planned_stop": WINDOW_STOP}
+        window = {
+            "planned_start": WINDOW_START,
+            "planned_stop": WINDOW_STOP,
+            "outside_hours_confirmed": True,
+        }
         cls.visit = Visit.create(
             {
                 "ticket_id": cls.ticket.id,
@@ -46,7 +50,10 @@ class TestVisitPortal(AftersalesHttpCase):
             {
                 "ticket_id": cls.ticket_other.id,
                 "technician_id": cls.emp_technician.id,
-                **window,
+                # the same technician, the next day
+                "planned_start": WINDOW_START + timedelta(days=1),
+                "planned_stop": WINDOW_STOP + timedelta(days=1),
+                "outside_hours_confirmed": True,
             }
         )
         for visit in cls.visit | cls.visit_other:

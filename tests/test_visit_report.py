@@ -20,9 +20,9 @@ PNG = (
 )
 PNG_B64 = base64.b64encode(PNG)
 
-# 2030-03-04 is a Monday; 02:00 UTC is 10:00 in Shanghai.
-WINDOW_START = datetime(2030, 3, 4, 2, 0)
-WINDOW_STOP = datetime(2030, 3, 4, 4, 0)
+# 2030-03-04 is a Monday; 09:00 UTC is 5:00 PM in Shanghai.
+WINDOW_START = datetime(2030, 3, 4, 9, 0)
+WINDOW_STOP = datetime(2030, 3, 4, 11, 0)
 
 
 class VisitCase(AftersalesCase):
@@ -43,11 +43,17 @@ class VisitCase(AftersalesCase):
 
     def _visit(self, user=None, state="planned", **vals):
         env = self.env(user=user or self.user_team)
+        # one technician is never on two visits at once: each further visit
+        # of a test is planned a day later
+        shift = timedelta(days=getattr(self, "_visits_planned", 0))
+        self._visits_planned = getattr(self, "_visits_planned", 0) + 1
         values = {
             "ticket_id": self.ticket.id,
             "technician_id": self.emp_technician.id,
-            "planned_start": WINDOW_START,
-            "planned_stop": WINDOW_STOP,
+            "planned_start": WINDOW_START + shift,
+            "planned_stop": WINDOW_STOP + shift,
+            # a night window, agreed on purpose with the customer
+            "outside_hours_confirmed": True,
         }
         values.update(vals)
         visit = env["aftersales.visit"].create(values)
@@ -106,8 +112,8 @@ class TestVisitLife(VisitCase):
         self.assertIn(self.ticket.name, mail.subject)
         # the window in the customer's time zone (Shanghai), not in UTC
         window = visit._customer_window()
-        self.assertIn("10:00", window)
-        self.assertIn("12:00", window)
+        self.assertIn("5:00 PM", window)
+        self.assertIn("7:00 PM", window)
         self.assertIn(window, mail.body)
         self.assertIn("Li Technician", mail.body)
         self.assertIn(f"/my/visits/{visit.id}?access_token=", mail.body)
@@ -185,8 +191,8 @@ class TestVisitLife(VisitCase):
         self.assertEqual(visit.planned_start, WINDOW_START)
         # a planned visit (the customer knows nothing yet) is simply moved
         planned = self._visit()
-        planned.with_user(self.user_team).planned_start = WINDOW_START - timedelta(
-            hours=1
+        planned.with_user(self.user_team).planned_start = (
+            planned.planned_start - timedelta(hours=1)
         )
         self.assertEqual(planned.reschedule_count, 0)
 
@@ -227,7 +233,7 @@ class TestVisitLife(VisitCase):
         self.assertTrue(arrival, "an urgent ticket has an arrival target")
         visit = self._visit(ticket_id=ticket.id, state="confirmed")
         # the visit's technician checks in, whoever the ticket's technician is
-        visit.technician_id = self.emp_technician2
+        visit.sudo().technician_id = self.emp_technician2
         visit.with_user(self.user_technician2).action_check_in()
         self.assertEqual(visit.state, "on_site")
         self.assertEqual(arrival.reached_date, visit.check_in_date)

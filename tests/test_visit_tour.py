@@ -29,6 +29,8 @@ class VisitTourCase(AftersalesHttpCase):
                 "technician_id": cls.emp_technician.id,
                 "planned_start": start,
                 "planned_stop": start + timedelta(hours=2),
+                # today may be a weekend day for the technician's calendar
+                "outside_hours_confirmed": True,
             }
         )
         cls.visit.action_confirm()
