@@ -76,6 +76,22 @@ MODEL_ACCESS = {
         "dispatcher": "rwc",
         **MANAGERS,
     },
+    # the visit's service report (locked once signed) and the visit's dialogs
+    "aftersales.visit.photo": {
+        "technician": "rwcu",
+        "agent": "rwcu",
+        "dispatcher": "rwcu",
+        **MANAGERS,
+    },
+    "aftersales.visit.measurement": {
+        "technician": "rwcu",
+        "agent": "rwcu",
+        "dispatcher": "rwcu",
+        **MANAGERS,
+    },
+    "aftersales.visit.reschedule.wizard": {"technician": "rwc", **AGENT_WIZARD},
+    "aftersales.visit.cancel.wizard": {"technician": "rwc", **AGENT_WIZARD},
+    "aftersales.visit.sign.wizard": {"technician": "rwc", **AGENT_WIZARD},
     # organisation and configuration: staff read, managers maintain
     "aftersales.team": CONFIGURATION,
     "aftersales.channel": CONFIGURATION,
@@ -308,13 +324,15 @@ class TestAccessMatrix(AftersalesCase):
                 ("hq", cls.user_manager),
             )
         }
+        # inside the technicians' working hours, as dispatch requires
+        start, stop = cls._working_window()
         visits = {
             name: env["aftersales.visit"].create(
                 {
                     "ticket_id": tickets[name].id,
                     "technician_id": employee.id,
-                    "planned_start": due,
-                    "planned_stop": due + timedelta(hours=2),
+                    "planned_start": start,
+                    "planned_stop": stop,
                 }
             )
             for name, employee in (
