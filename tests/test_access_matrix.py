@@ -92,6 +92,21 @@ MODEL_ACCESS = {
     "aftersales.visit.reschedule.wizard": {"technician": "rwc", **AGENT_WIZARD},
     "aftersales.visit.cancel.wizard": {"technician": "rwc", **AGENT_WIZARD},
     "aftersales.visit.sign.wizard": {"technician": "rwc", **AGENT_WIZARD},
+    # dispatch and the unit's stay in the workshop
+    "aftersales.visit.dispatch.wizard": {
+        "dispatcher": "rwc",
+        "manager": "rwc",
+        "other_company": "rwc",
+    },
+    "aftersales.visit.dispatch.wizard.line": {
+        "dispatcher": "rwc",
+        "manager": "rwc",
+        "other_company": "rwc",
+    },
+    "aftersales.carry.in.wizard": {"technician": "rwc", **AGENT_WIZARD},
+    # certifications: HR and managers maintain them, staff read them
+    "aftersales.certification": {**STAFF_READ, "hr": "rwcu", **MANAGERS},
+    "aftersales.fault.remedy": CONFIGURATION,
     # organisation and configuration: staff read, managers maintain
     "aftersales.team": CONFIGURATION,
     "aftersales.channel": CONFIGURATION,

@@ -12,7 +12,6 @@ class AftersalesFaultRemedy(models.Model):
 
     fault_code_id = fields.Many2one(
         "aftersales.fault.code",
-        string="Fault Code",
         required=True,
         index=True,
         ondelete="cascade",

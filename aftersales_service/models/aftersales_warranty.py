@@ -798,7 +798,7 @@ class AftersalesWarranty(models.Model):
             done += len(chunk)
             Cron._notify_progress(done=done, remaining=total - done)
             if auto_commit:
-                self.env.cr.commit()
+                self.env.cr.commit()  # pylint: disable=invalid-commit
             self.env.invalidate_all()
         return created
 

@@ -72,7 +72,6 @@ class AftersalesTicket(models.Model):
     # Diagnosis: how the fault was fixed, and how similar cases were
     remedy_id = fields.Many2one(
         "aftersales.fault.remedy",
-        string="Remedy",
         compute="_compute_remedy_id",
         store=True,
         readonly=False,
@@ -175,7 +174,6 @@ class AftersalesTicket(models.Model):
     )
     unit_location_id = fields.Many2one(
         "stock.location",
-        string="Unit Location",
         compute="_compute_unit_location",
         compute_sudo=True,
         help="Where the customer's unit (the ticket's serial) is now, from the stock.",
