@@ -1,8 +1,12 @@
 """Service-level benchmarks.
 
 1. Create N tickets (default 10,000) in one ``create`` call on a working
-   calendar with a public holiday: SLA lines and deadlines included.
-2. The deadline job over M open tickets (default 200,000, inserted with SQL)
+   calendar with a public holiday: SLA lines and deadlines included, each
+   ticket with its own received date as in real intake (``--same-received``:
+   all received now).
+2. M single creates in a loop (default 1,000), one ``create`` each: the
+   screen's path.
+3. The deadline job over M open tickets (default 200,000, inserted with SQL)
    of which 1% are due, then with nothing due.
 
 Everything runs in one transaction on the given database and is rolled back
@@ -44,7 +48,23 @@ def parse_args():
         help="share of the open tickets that are due (default 0.01)",
     )
     parser.add_argument(
-        "--profile", action="store_true", help="print a cProfile of the deadline job"
+        "--single",
+        type=int,
+        default=1000,
+        help="tickets then created one by one in a loop (default 1000)",
+    )
+    parser.add_argument(
+        "--same-received",
+        action="store_true",
+        help="every ticket of the batch received now (the old, easy case)",
+    )
+    parser.add_argument(
+        "--skip-cron", action="store_true", help="measure the creates only"
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="print a cProfile of the batch create and the deadline job",
     )
     return parser.parse_args()
 
@@ -86,37 +106,98 @@ def setup(env):
     return team, channel
 
 
-def bench_create(env, team, channel, count):
-    # One customer per ticket: a batch from a single customer would measure
-    # the repeat-contact detection, not the service levels.
+def ticket_vals(partners, team, channel, count, same_received):
+    """One customer per ticket: a batch from a single customer would measure
+    the repeat-contact detection, not the service levels. Received dates
+    spread over the last 30 days at odd minutes (in and out of working
+    hours, weekends, the holiday), one per ticket."""
+    now = datetime.now().replace(microsecond=0)
+    return [
+        dict(
+            {
+                "partner_id": partners[i].id,
+                "symptom": "Does not start",
+                "channel_id": channel.id,
+                "team_id": team.id,
+                "priority": ("0", "1", "2")[i % 3],
+                "complexity": ("simple", "general", "complex")[i % 3],
+            },
+            **(
+                {}
+                if same_received
+                else {
+                    "received_date": now
+                    - timedelta(minutes=(i * 4_327) % (30 * 24 * 60), seconds=i % 60)
+                }
+            ),
+        )
+        for i in range(count)
+    ]
+
+
+def bench_create(env, team, channel, count, same_received, profile=False):
     partners = env["res.partner"].create(
         [{"name": f"Bench Customer {i}"} for i in range(count)]
     )
-    vals_list = [
-        {
-            "partner_id": partners[i].id,
-            "symptom": "Does not start",
-            "channel_id": channel.id,
-            "team_id": team.id,
-            "priority": ("0", "1", "2")[i % 3],
-            "complexity": ("simple", "general", "complex")[i % 3],
-        }
-        for i in range(count)
-    ]
+    vals_list = ticket_vals(partners, team, channel, count, same_received)
     env.flush_all()
     queries = env.cr.sql_log_count
+    profiler = cProfile.Profile() if profile else None
     start = time.perf_counter()
+    cpu = time.process_time()
+    if profiler:
+        profiler.enable()
     tickets = env["aftersales.ticket"].create(vals_list)
     env.flush_all()
+    if profiler:
+        profiler.disable()
     elapsed = time.perf_counter() - start
+    cpu = time.process_time() - cpu
     queries = env.cr.sql_log_count - queries
     lines = len(tickets.sla_ids)
+    starts = len(set(tickets.mapped("received_date")))
     print(
-        f"create: {count} tickets, {lines} SLA lines in {elapsed:.2f} s; "
-        f"{queries} queries = {queries / count:.3f} per ticket; "
-        f"{elapsed / count * 1000:.2f} ms per ticket"
+        f"batch create: {count} tickets ({starts} received dates), {lines} SLA "
+        f"lines in {elapsed:.2f} s; {queries} queries = {queries / count:.3f} "
+        f"per ticket; {elapsed / count * 1000:.2f} ms per ticket "
+        f"({cpu / count * 1000:.2f} ms of CPU in Odoo)"
     )
+    if profiler:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
     return tickets[:1]
+
+
+def bench_single(env, team, channel, count, profile=False):
+    partners = env["res.partner"].create(
+        [{"name": f"Bench Single {i}"} for i in range(count)]
+    )
+    vals_list = ticket_vals(partners, team, channel, count, False)
+    Ticket = env["aftersales.ticket"]
+    Ticket.create(vals_list[0])  # warm the caches (first create)
+    env.flush_all()
+    queries = env.cr.sql_log_count
+    profiler = cProfile.Profile() if profile else None
+    start = time.perf_counter()
+    cpu = time.process_time()
+    if profiler:
+        profiler.enable()
+    for vals in vals_list[1:]:
+        Ticket.create(vals)
+        env.flush_all()
+    if profiler:
+        profiler.disable()
+    elapsed = time.perf_counter() - start
+    cpu = time.process_time() - cpu
+    queries = env.cr.sql_log_count - queries
+    done = count - 1
+    print(
+        f"single creates: {done} tickets one by one in {elapsed:.2f} s; "
+        f"{queries} queries = {queries / done:.1f} per ticket; "
+        f"{elapsed / done * 1000:.2f} ms per ticket "
+        f"({cpu / done * 1000:.2f} ms of CPU in Odoo)"
+    )
+    if profiler:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
 
 
 def bulk_insert(env, template, count, due_share):
@@ -217,10 +298,18 @@ def main():
     args = parse_args()
     registry = bench_common.registry(args)
     with registry.cursor() as cr:
+        # a back-office user with chatter on
         env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": False})
+        env = env(user=env.ref("base.user_admin"))
         try:
             team, channel = setup(env)
-            template = bench_create(env, team, channel, args.tickets)
+            template = bench_create(
+                env, team, channel, args.tickets, args.same_received, args.profile
+            )
+            if args.single:
+                bench_single(env, team, channel, args.single, args.profile)
+            if args.skip_cron:
+                return
             open_count, due_count = bulk_insert(
                 env, template, args.open, args.due_share
             )

@@ -258,7 +258,7 @@ _build_venv() {
     fi
     "$VENV_DIR/bin/python" - <<'EOF' || die 1 "the tool environment is not usable (see above)."
 import odoo, odoo.release, werkzeug, pytest, pytest_odoo, websocket, pylint_odoo
-import openpyxl, xlsxwriter, freezegun  # noqa
+import openpyxl, xlsxwriter, freezegun, hypothesis  # noqa
 assert odoo.release.version_info[0] == 18, odoo.release.version
 EOF
     printf '%s\n' "$stamp" >"$VENV_DIR/.aftersales-stamp"

@@ -1,3 +1,4 @@
+from datetime import datetime, timedelta
 from unittest.mock import patch
 
 from freezegun import freeze_time
@@ -211,29 +212,148 @@ class TestSlaDeadlines(SlaCase):
         self.assertFalse(self._line(ticket, "response").calendar_id)
         self.assertEqual(self._line(ticket, "response").deadline, at(1, 16))
 
-    def test_batch_plans_each_distinct_deadline_once(self):
-        calls = []
-        original = ResourceCalendar.plan_hours
+    def test_batch_reads_the_calendar_once_for_all_received_dates(self):
+        """Each ticket with its own received date (as in real intake): the
+        calendar's work intervals are read once for the batch, not once per
+        start, and no deadline is planned through plan_hours."""
+        reads = []
+        plans = []
+        original_read = ResourceCalendar._work_intervals_batch
+        original_plan = ResourceCalendar.plan_hours
 
-        def counting_plan_hours(calendar, hours, day_dt, *args, **kwargs):
-            calls.append((calendar.id, hours, day_dt))
-            return original(calendar, hours, day_dt, *args, **kwargs)
+        def counting_read(calendar, start_dt, end_dt, *args, **kwargs):
+            reads.append((calendar.id, start_dt, end_dt))
+            return original_read(calendar, start_dt, end_dt, *args, **kwargs)
 
+        def counting_plan(calendar, *args, **kwargs):
+            plans.append(calendar.id)
+            return original_plan(calendar, *args, **kwargs)
+
+        vals_list = [
+            self._ticket_vals(
+                complexity=("simple", "general", "complex")[i % 3],
+                received_date=at(0, 8) + timedelta(minutes=97 * i),
+            )
+            for i in range(30)
+        ]
         with (
-            patch.object(ResourceCalendar, "plan_hours", counting_plan_hours),
+            patch.object(ResourceCalendar, "_work_intervals_batch", counting_read),
+            patch.object(ResourceCalendar, "plan_hours", counting_plan),
             freeze_time(at(0, 10)),
         ):
-            tickets = self.env["aftersales.ticket"].create(
-                [self._ticket_vals(complexity="simple") for __ in range(30)]
-            )
+            tickets = self.env["aftersales.ticket"].create(vals_list)
         self.assertEqual(len(tickets.sla_ids), 60)
-        # response 24 h and resolution 4 h, each with its at-risk point
-        self.assertEqual(len(calls), 4)
-        self.assertEqual(len(set(calls)), 4)
-        self.assertEqual(len(set(tickets.sla_ids.mapped("deadline"))), 2)
+        self.assertEqual(len(set(tickets.sla_ids.mapped("start_date"))), 30)
+        self.assertEqual(
+            [calendar_id for calendar_id, *__ in reads], [self.calendar.id]
+        )
+        self.assertFalse(plans)
+
+    def _assert_planned_as_one_by_one(self, tickets):
+        """Every line's deadline and at-risk point are what Odoo's
+        plan_hours gives for that line alone."""
+        for line in tickets.sla_ids:
+            calendar = line.calendar_id
+            self.assertTrue(calendar)
+            expected = calendar.plan_hours(
+                line.target_hours, line.start_date, compute_leaves=True
+            )
+            expected_risk = calendar.plan_hours(
+                line.target_hours * line.warning_share / 100.0,
+                line.start_date,
+                compute_leaves=True,
+            )
+            self.assertEqual(
+                (line.deadline, line.at_risk_date),
+                (expected, expected_risk),
+                f"{line.target_type} received {line.start_date}",
+            )
+
+    def test_batch_planned_deadlines_equal_one_by_one(self):
+        # received from Friday before the test week to Wednesday after the
+        # holiday (Tuesday), at odd minutes, seconds and microseconds: in
+        # and out of working hours, on the weekend, on the holiday
+        friday = at(0, 0) - timedelta(days=3)
+        received = [
+            friday + timedelta(hours=7 * i + 0.37 * i, seconds=13 * i)
+            for i in range(24)
+        ] + [at(1, 12), at(0, 18), at(0, 17, 59), at(2, 9) - timedelta(microseconds=1)]
+        vals_list = [
+            self._ticket_vals(
+                complexity=("simple", "general", "complex")[i % 3],
+                priority=("0", "1")[i % 2],
+                received_date=when,
+            )
+            for i, when in enumerate(received)
+        ]
+        with freeze_time(friday - timedelta(days=1)):
+            tickets = self.env["aftersales.ticket"].create(vals_list)
+            one = self.env["aftersales.ticket"].create(vals_list[5])
+        self.assertEqual(len(set(tickets.sla_ids.mapped("start_date"))), len(received))
+        self._assert_planned_as_one_by_one(tickets | one)
+        # a batch and a single create agree
+        line_of = {
+            (line.target_type, line.start_date): line.deadline
+            for line in tickets.sla_ids
+        }
+        for line in one.sla_ids:
+            self.assertEqual(line.deadline, line_of[line.target_type, line.start_date])
+        # replanned (calendar changed), still the same as one by one
+        wednesday_morning = self.calendar.attendance_ids.filtered(
+            lambda a: a.dayofweek == "2" and a.day_period == "morning"
+        )
+        self.calendar.write(
+            {
+                "attendance_ids": [
+                    Command.update(wednesday_morning.id, {"hour_from": 10.5})
+                ]
+            }
+        )
+        self.env.flush_all()
+        self._assert_planned_as_one_by_one(tickets)
+
+    def test_work_timeline_equals_odoo_planning_across_dst_and_holidays(self):
+        """The timeline that plans batches gives exactly Odoo's plan_hours
+        and get_work_hours_count, also on a calendar in a time zone with a
+        daylight saving change, a lunch break and a holiday."""
+        calendar = self.env["resource.calendar"].create(
+            {"name": "Paris 8-12 13:30-17", "tz": "Europe/Paris"}
+        )
+        calendar.attendance_ids.filtered(
+            lambda a: a.day_period == "afternoon"
+        ).hour_from = 13.5
+        self.env["resource.calendar.leaves"].create(
+            {
+                "name": "Easter Monday",
+                "calendar_id": calendar.id,
+                "date_from": datetime(2026, 4, 5, 22, 0),
+                "date_to": datetime(2026, 4, 6, 21, 59, 59),
+            }
+        )
+        # Europe moves to summer time on Sunday 29 March 2026
+        first = datetime(2026, 3, 26, 6, 17, 3)
+        starts = [first + timedelta(hours=5.3 * i) for i in range(40)]
+        timeline = calendar._aftersales_timeline(first)
+        for i, start in enumerate(starts):
+            for hours in (0.0, 0.25, 1.1, 2.75, 7.0, 24.0, 72.0, 120.5):
+                self.assertEqual(
+                    timeline.plan_hours(hours, start),
+                    calendar.plan_hours(hours, start, compute_leaves=True),
+                    f"{hours} h from {start}",
+                )
+            stop = start + timedelta(hours=3.7 * i + 0.5)
+            self.assertEqual(
+                timeline.hours_between(start, stop),
+                calendar.get_work_hours_count(start, stop, compute_leaves=True),
+                f"{start} to {stop}",
+            )
 
     def _count_create_queries(self, count):
-        vals_list = [self._ticket_vals() for __ in range(count)]
+        # each ticket received at its own time, as in real intake
+        vals_list = [
+            self._ticket_vals(received_date=at(0, 8) + timedelta(minutes=53 * i))
+            for i in range(count)
+        ]
         self.env.invalidate_all()
         self.env.flush_all()
         before = self.cr.sql_log_count
@@ -248,7 +368,8 @@ class TestSlaDeadlines(SlaCase):
         small = self._count_create_queries(5)
         large = self._count_create_queries(60)
         # Same number of queries for 5 and for 60 tickets (all rows fit in
-        # one INSERT batch): no query per ticket.
+        # one INSERT batch), each received at another time: no query per
+        # ticket, the calendar read once for all start times.
         self.assertLessEqual(large, small + 2)
 
     def test_sla_line_creation_query_count(self):
@@ -262,7 +383,7 @@ class TestSlaDeadlines(SlaCase):
             # a fixed number for 50 tickets: lines, policies, calendars and
             # levels read once, each distinct deadline planned once, one
             # INSERT, the summary on the tickets
-            with self.assertQueryCount(__system__=16):
+            with self.assertQueryCount(__system__=12):
                 tickets._sla_create_lines()
                 self.env.flush_all()
         self.assertEqual(len(tickets.sla_ids), 100)

@@ -132,12 +132,20 @@ class AftersalesTicketSla(models.Model):
 
     @api.model
     def _plan_batch(self, requests):
-        """Plan each distinct (calendar, start, hours) once.
+        """Plan each distinct (calendar, start, hours) once, on the work
+        intervals of each calendar read once for the whole batch (from the
+        earliest start on), not once per start.
 
         ``requests``: iterable of (calendar, start, hours); returns
-        {(calendar_id, start, hours): datetime}. A calendar without working
-        time falls back to calendar hours rather than leaving no deadline.
+        {(calendar_id, start, hours): datetime}, the dates that
+        ``calendar.plan_hours(hours, start, compute_leaves=True)`` gives. A
+        calendar without working time falls back to calendar hours rather
+        than leaving no deadline.
         """
+        requests = list(requests)
+        timelines = self._timelines(
+            (calendar, start) for calendar, start, __ in requests
+        )
         result = {}
         for calendar, start, hours in requests:
             key = self._plan_key((calendar, start, hours))
@@ -145,9 +153,26 @@ class AftersalesTicketSla(models.Model):
                 continue
             deadline = False
             if calendar:
-                deadline = calendar.plan_hours(hours, start, compute_leaves=True)
+                deadline = timelines[calendar.id].plan_hours(hours, start)
             result[key] = deadline or start + timedelta(hours=hours)
         return result
+
+    @api.model
+    def _timelines(self, starts):
+        """{calendar id: WorkTimeline} from the earliest start of each
+        calendar in ``starts`` ((calendar, start) pairs)."""
+        earliest = {}
+        calendars = {}
+        for calendar, start in starts:
+            if not calendar:
+                continue
+            calendars[calendar.id] = calendar
+            if calendar.id not in earliest or start < earliest[calendar.id]:
+                earliest[calendar.id] = start
+        return {
+            calendar_id: calendars[calendar_id]._aftersales_timeline(start)
+            for calendar_id, start in earliest.items()
+        }
 
     @api.model
     def _plan_key(self, request):
@@ -155,12 +180,26 @@ class AftersalesTicketSla(models.Model):
         return (calendar.id, start, hours)
 
     @api.model
-    def _hours_between(self, calendar, start, stop):
-        if stop <= start:
-            return 0.0
-        if calendar:
-            return calendar.get_work_hours_count(start, stop, compute_leaves=True)
-        return (stop - start).total_seconds() / 3600
+    def _hours_between_batch(self, requests):
+        """{(calendar id, start, stop): working hours between} for the
+        (calendar, start, stop) ``requests``, each calendar read once;
+        calendar hours without a calendar."""
+        requests = list(requests)
+        timelines = self._timelines(
+            (calendar, start) for calendar, start, stop in requests if stop > start
+        )
+        result = {}
+        for calendar, start, stop in requests:
+            key = (calendar.id, start, stop)
+            if key in result:
+                continue
+            if stop <= start:
+                result[key] = 0.0
+            elif calendar:
+                result[key] = timelines[calendar.id].hours_between(start, stop)
+            else:
+                result[key] = (stop - start).total_seconds() / 3600
+        return result
 
     @api.model
     def _planned_dates(self, calendar, start, target_hours, paused_hours, share):
@@ -282,14 +321,13 @@ class AftersalesTicketSla(models.Model):
 
     def _resume(self, when):
         lines = self.filtered(lambda line: not line.reached_date and line.pause_start)
-        durations = {}
+        durations = self._hours_between_batch(
+            (line.calendar_id, line.pause_start, when) for line in lines
+        )
         for line in lines:
-            key = (line.calendar_id, line.pause_start)
-            if key not in durations:
-                durations[key] = self._hours_between(
-                    line.calendar_id, line.pause_start, when
-                )
-            line.paused_hours += durations[key]
+            line.paused_hours += durations[
+                (line.calendar_id.id, line.pause_start, when)
+            ]
             line.pause_start = False
         lines._replan()
 
@@ -297,13 +335,11 @@ class AftersalesTicketSla(models.Model):
         """Mark the lines reached at ``when``: met or late."""
         lines = self.filtered(lambda line: not line.reached_date)
         lines._resume(when)
-        elapsed = {}
+        elapsed = self._hours_between_batch(
+            (line.calendar_id, line.start_date, when) for line in lines
+        )
         for line in lines:
-            key = (line.calendar_id, line.start_date)
-            if key not in elapsed:
-                elapsed[key] = self._hours_between(
-                    line.calendar_id, line.start_date, when
-                )
+            key = (line.calendar_id.id, line.start_date, when)
             line.reached_date = when
             line.elapsed_hours = max(elapsed[key] - line.paused_hours, 0.0)
             if line.status == "cancelled":
