@@ -102,6 +102,7 @@
         "wizards/aftersales_visit_dispatch_wizard_views.xml",
         "views/stock_picking_views.xml",
         "wizards/aftersales_carry_in_wizard_views.xml",
+        "views/aftersales_field_kpi_views.xml",
         "views/menus.xml",
     ],
     "demo": [

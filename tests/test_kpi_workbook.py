@@ -251,6 +251,7 @@ class TestKpiWorkbook(PerformanceCase):
                 "Warranty Cost",
                 "Parts",
                 "Satisfaction",
+                "Field Service",
                 "Technician Scores",
             ],
         )

@@ -164,6 +164,11 @@ class TestEveryCompany(AftersalesCase):
                     ("timeliness", 20),
                     ("parts_usage", 15),
                     ("customer_rating", 25),
+                    # field indicators, shown on the scorecard, weighted 0
+                    ("arrival_compliance", 0),
+                    ("visit_first_time_fix", 0),
+                    ("no_show_rate", 0),
+                    ("report_signed_time", 0),
                 ],
                 "manager": [
                     ("team_target", 40),

@@ -61,5 +61,7 @@ from . import ticket_field
 from . import ticket_visit_report
 from . import aftersales_certification
 from . import aftersales_visit_dispatch
+from . import aftersales_visit_kpi
+from . import ticket_field_kpi
 from . import aftersales_demo
 from . import mail_thread

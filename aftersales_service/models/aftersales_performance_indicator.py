@@ -14,6 +14,10 @@ INDICATOR_CODES = [
     ("complaint_handling", "Complaint Handling Rate"),
     ("cost_control", "Cost Control"),
     ("reopen_rate", "Reopen Rate"),
+    ("arrival_compliance", "On-Site Arrival Compliance"),
+    ("visit_first_time_fix", "First-Time Fix by Visits"),
+    ("no_show_rate", "No-Show Rate"),
+    ("report_signed_time", "Registration to Signed Report"),
 ]
 
 INDICATOR_METHODS = {
@@ -44,6 +48,19 @@ INDICATOR_METHODS = {
     "reopen_rate": "Tickets of the technician solved in the period (cancelled "
     "ones left out) that had been reopened after an earlier closing, in % of "
     "those tickets (lower is better).",
+    "arrival_compliance": "The technician's visits planned in the period that "
+    "checked in on site: arrived by the time due (the ticket's first arrival "
+    "by the service level's on-site arrival target, later ones by the end of "
+    "their window), in % of those visits.",
+    "visit_first_time_fix": "Tickets solved in the period (cancelled ones left "
+    "out) on which the technician checked in on site: solved with a single "
+    "visit made (no-shows count as visits), in % of those tickets.",
+    "no_show_rate": "The technician's visits planned in the period that were "
+    "made (checked in or no-show): no-shows in % of them (lower is better).",
+    "report_signed_time": "Tickets whose first service report was signed in the "
+    "period on one of the technician's visits: average hours from the "
+    "ticket's registration to that signature (lower is better; the common "
+    "pledge is 24 hours).",
 }
 
 # Default (target, direction) per indicator.
@@ -59,6 +76,10 @@ INDICATOR_DEFAULTS = {
     "complaint_handling": (95.0, "higher"),
     "cost_control": (200.0, "lower"),
     "reopen_rate": (5.0, "lower"),
+    "arrival_compliance": (95.0, "higher"),
+    "visit_first_time_fix": (85.0, "higher"),
+    "no_show_rate": (5.0, "lower"),
+    "report_signed_time": (24.0, "lower"),
 }
 
 

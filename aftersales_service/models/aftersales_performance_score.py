@@ -132,10 +132,16 @@ class AftersalesPerformanceScore(models.Model):
             score.period_label = label
             score.name = f"{score.employee_id.name or ''} {label}".strip()
 
-    @api.depends("line_ids.weighted_score", "line_ids.has_data", "target_score")
+    @api.depends(
+        "line_ids.weighted_score",
+        "line_ids.has_data",
+        "line_ids.weight",
+        "target_score",
+    )
     def _compute_total_score(self):
         for score in self:
-            lines = score.line_ids.filtered("has_data")
+            # an indicator weighted 0 is shown, not scored
+            lines = score.line_ids.filtered(lambda line: line.has_data and line.weight)
             weight = sum(lines.mapped("weight"))
             total = (
                 sum(lines.mapped("weighted_score")) * 100.0 / weight if weight else 0.0
@@ -631,6 +637,73 @@ class AftersalesPerformanceScore(models.Model):
                AND cb.has_scores AND cb.conduct > 0
                AND cb.answered_date >= %(dt_from)s AND cb.answered_date < %(dt_to)s
              GROUP BY cb.technician_id
+            """,
+            dict(ctx, emps=employees.ids),
+        )
+        return self._rows_to_values(rows, kind="avg")
+
+    # Technicians in the field: their visits (the visit's technician)
+
+    def _indicator_arrival_compliance(self, employees, ctx):
+        rows = self._fetch(
+            """
+            SELECT v.technician_id,
+                   count(*) FILTER (WHERE v.arrival_status = 'on_time'),
+                   count(*)
+              FROM aftersales_visit v
+             WHERE v.technician_id = ANY(%(emps)s) AND v.company_id = %(company)s
+               AND v.check_in_date IS NOT NULL
+               AND v.planned_start >= %(dt_from)s AND v.planned_start < %(dt_to)s
+             GROUP BY v.technician_id
+            """,
+            dict(ctx, emps=employees.ids),
+        )
+        return self._rows_to_values(rows)
+
+    def _indicator_no_show_rate(self, employees, ctx):
+        rows = self._fetch(
+            """
+            SELECT v.technician_id,
+                   count(*) FILTER (WHERE v.state = 'no_show'),
+                   count(*)
+              FROM aftersales_visit v
+             WHERE v.technician_id = ANY(%(emps)s) AND v.company_id = %(company)s
+               AND (v.check_in_date IS NOT NULL OR v.state = 'no_show')
+               AND v.planned_start >= %(dt_from)s AND v.planned_start < %(dt_to)s
+             GROUP BY v.technician_id
+            """,
+            dict(ctx, emps=employees.ids),
+        )
+        return self._rows_to_values(rows)
+
+    def _indicator_visit_first_time_fix(self, employees, ctx):
+        rows = self._fetch(
+            """
+            SELECT v.technician_id,
+                   count(DISTINCT t.id) FILTER (WHERE t.visit_first_time_fix),
+                   count(DISTINCT t.id)
+              FROM aftersales_visit v
+              JOIN aftersales_ticket t ON t.id = v.ticket_id
+             WHERE v.technician_id = ANY(%(emps)s) AND t.company_id = %(company)s
+               AND v.check_in_date IS NOT NULL
+               AND t.active AND t.outcome = 'solved'
+               AND t.closed_date >= %(dt_from)s AND t.closed_date < %(dt_to)s
+             GROUP BY v.technician_id
+            """,
+            dict(ctx, emps=employees.ids),
+        )
+        return self._rows_to_values(rows)
+
+    def _indicator_report_signed_time(self, employees, ctx):
+        rows = self._fetch(
+            """
+            SELECT v.technician_id, avg(t.report_signed_hours), count(DISTINCT t.id)
+              FROM aftersales_visit v
+              JOIN aftersales_ticket t ON t.id = v.ticket_id
+             WHERE v.technician_id = ANY(%(emps)s) AND t.company_id = %(company)s
+               AND t.active AND v.signed_on = t.report_signed_date
+               AND v.signed_on >= %(dt_from)s AND v.signed_on < %(dt_to)s
+             GROUP BY v.technician_id
             """,
             dict(ctx, emps=employees.ids),
         )

@@ -90,6 +90,57 @@ class AftersalesKpiReport(models.Model):
         aggregator="avg",
         help="Cost of the parts consumed on the ticket, averaged over tickets.",
     )
+    # Field service
+    resolved_remotely = fields.Float(
+        string="Resolved Remotely (%)",
+        readonly=True,
+        aggregator="avg",
+        help="Solved tickets resolved on the phone or by remote support "
+        "(nobody travelled); other tickets are left out.",
+    )
+    visit_first_time_fix = fields.Float(
+        string="First-Time Fix by Visits (%)",
+        readonly=True,
+        aggregator="avg",
+        help="Solved tickets with a visit on site that one visit made fixed "
+        "(a no-show counts as a visit made).",
+    )
+    visit_count = fields.Integer(
+        string="# Visits Made",
+        readonly=True,
+        help="Visits on site and no-shows.",
+    )
+    visits_per_ticket = fields.Float(
+        string="Visits per Ticket",
+        readonly=True,
+        aggregator="avg",
+        help="Visits made per ticket that had at least one.",
+    )
+    arrival_count = fields.Integer(string="# Arrivals on Site", readonly=True)
+    arrival_on_time_count = fields.Integer(string="# Arrivals on Time", readonly=True)
+    arrival_compliance = fields.Float(
+        string="On-Site Arrival Compliance (%)",
+        readonly=True,
+        aggregator="avg",
+        help="Per ticket, its arrivals on time (the first against the service "
+        "level's on-site arrival target, later ones against their window) in % "
+        "of its arrivals; averaged over the tickets with an arrival.",
+    )
+    no_show_count = fields.Integer(string="# No-Shows", readonly=True)
+    no_show_rate = fields.Float(
+        string="No-Show Rate (%)",
+        readonly=True,
+        aggregator="avg",
+        help="Per ticket, its no-shows in % of its visits made; averaged over "
+        "the tickets with a visit made.",
+    )
+    report_signed_hours = fields.Float(
+        string="Registration to Signed Report (hh:mm)",
+        readonly=True,
+        aggregator="avg",
+        help="Hours from the registration to the first signed service report, "
+        "for the tickets with one (the common pledge is 24 hours).",
+    )
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
@@ -149,6 +200,21 @@ class AftersalesKpiReport(models.Model):
                        ) drawn
                       GROUP BY ticket_id
                  ),
+                 visits AS (
+                     SELECT ticket_id,
+                            count(*) FILTER (
+                                WHERE check_in_date IS NOT NULL
+                                   OR state = 'no_show'
+                            ) AS made,
+                            count(*) FILTER (
+                                WHERE check_in_date IS NOT NULL
+                            ) AS arrived,
+                            count(*) FILTER (
+                                WHERE arrival_status = 'on_time'
+                            ) AS on_time,
+                            count(*) FILTER (WHERE state = 'no_show') AS no_show
+                       FROM aftersales_visit GROUP BY ticket_id
+                 ),
                  repeated AS (
                      SELECT DISTINCT repeat_of_id AS ticket_id FROM aftersales_ticket
                       WHERE repeat_of_id IS NOT NULL
@@ -190,7 +256,27 @@ class AftersalesKpiReport(models.Model):
                      THEN 100.0 * parts.consumed / parts.reserved END AS parts_usage,
                 COALESCE(parts.cost, 0) AS parts_cost,
                 COALESCE(parts.warranty, 0) AS warranty_cost,
-                COALESCE(parts.cost, 0) AS cost_per_ticket
+                COALESCE(parts.cost, 0) AS cost_per_ticket,
+                CASE WHEN t.outcome = 'solved'
+                     THEN CASE WHEN t.resolved_remotely THEN 100.0 ELSE 0.0 END
+                END AS resolved_remotely,
+                CASE WHEN t.outcome = 'solved' AND visits.arrived > 0
+                     THEN CASE WHEN t.visit_first_time_fix THEN 100.0 ELSE 0.0 END
+                END AS visit_first_time_fix,
+                COALESCE(visits.made, 0) AS visit_count,
+                CASE WHEN visits.made > 0 THEN visits.made END AS visits_per_ticket,
+                COALESCE(visits.arrived, 0) AS arrival_count,
+                COALESCE(visits.on_time, 0) AS arrival_on_time_count,
+                CASE WHEN visits.arrived > 0
+                     THEN 100.0 * visits.on_time / visits.arrived
+                END AS arrival_compliance,
+                COALESCE(visits.no_show, 0) AS no_show_count,
+                CASE WHEN visits.made > 0
+                     THEN 100.0 * visits.no_show / visits.made
+                END AS no_show_rate,
+                CASE WHEN t.report_signed_date IS NOT NULL
+                     THEN t.report_signed_hours
+                END AS report_signed_hours
             FROM aftersales_ticket t
             LEFT JOIN res_partner partner ON partner.id = t.partner_id
             LEFT JOIN sla ON sla.ticket_id = t.id
@@ -198,6 +284,7 @@ class AftersalesKpiReport(models.Model):
             LEFT JOIN parts ON parts.ticket_id = t.id
             LEFT JOIN complaint ON complaint.ticket_id = t.id
             LEFT JOIN repeated ON repeated.ticket_id = t.id
+            LEFT JOIN visits ON visits.ticket_id = t.id
             WHERE t.active
             )
             """,

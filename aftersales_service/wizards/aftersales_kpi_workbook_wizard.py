@@ -27,6 +27,17 @@ SUMMARY_KPIS = [
     ("parts_cost", _lt("Parts cost"), "money", False),
     ("warranty_cost", _lt("Warranty cost"), "money", False),
     ("cost_per_ticket", _lt("Cost per ticket"), "money", False),
+    ("resolved_remotely", _lt("Resolved remotely"), "pct", True),
+    ("visit_first_time_fix", _lt("First-time fix by visits"), "pct", True),
+    ("visits_per_ticket", _lt("Visits per ticket"), "dec", False),
+    ("arrival_compliance", _lt("On-site arrival compliance"), "pct", True),
+    ("no_show_rate", _lt("No-show rate"), "pct", True),
+    (
+        "report_signed_hours",
+        _lt("Registration to signed report (hh:mm)"),
+        "hours",
+        False,
+    ),
 ]
 PERCENT_KPIS = {key for key, _label, fmt, _chart in SUMMARY_KPIS if fmt == "pct"}
 
@@ -259,6 +270,7 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
             self._sheet_warranty(workbook, formats)
             self._sheet_parts(workbook, formats)
             self._sheet_satisfaction(workbook, formats)
+            self._sheet_field(workbook, formats)
             self._sheet_scores(workbook, formats)
             workbook.close()
             with open(path, "rb") as handle:
@@ -403,13 +415,19 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
             (_("First-time fix"), "pct", 13),
             (_("Repeat"), "pct", 9),
             (_("Fault"), "text", 10),
+            (_("Visits made"), "int", 10),
+            (_("Fixed in one visit"), "pct", 12),
+            (_("Arrival compliance"), "pct", 13),
+            (_("Signed report (hh:mm)"), "hours", 13),
         ]
         query = """
             SELECT k.id, t.name, k.date, k.closed_date, team.complete_name,
                    emp.name, COALESCE(pt.name->>'en_US', pt.name->>'zh_CN'),
                    st.name, k.response_hours, k.resolution_hours,
                    k.sla_met_count, k.sla_decided_count, k.sla_compliance,
-                   k.first_time_fix, k.repeat_rate, fault.code
+                   k.first_time_fix, k.repeat_rate, fault.code,
+                   k.visit_count, k.visit_first_time_fix, k.arrival_compliance,
+                   k.report_signed_hours
               FROM aftersales_kpi_workbook_rows k
               JOIN aftersales_ticket t ON t.id = k.ticket_id
               LEFT JOIN aftersales_fault_code fault ON fault.id = k.fault_code_id
@@ -532,6 +550,50 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
             "1",
         )
         self._write_table(sheet, formats, headers, [tuple(map(_num, r)) for r in rows])
+
+    def _sheet_field(self, workbook, formats):
+        """Visits of the period's tickets per technician who made them: the
+        shares are over all their visits (each visit counts once)."""
+        sheet = workbook.add_worksheet(_("Field Service"))
+        headers = [
+            (_("Technician"), "text", 26),
+            (_("Visits made"), "int", 11),
+            (_("Arrivals on site"), "int", 11),
+            (_("Arrivals on time"), "int", 11),
+            (_("Arrival compliance"), "pct", 13),
+            (_("No-shows"), "int", 10),
+            (_("No-show rate"), "pct", 12),
+            (_("Time on site (hh:mm)"), "hours", 13),
+            (_("First signed reports"), "int", 12),
+            (_("Registration to signed report (hh:mm)"), "hours", 16),
+        ]
+        self.env.cr.execute(
+            """
+            SELECT COALESCE(emp.name, '(no technician)'),
+                   count(*),
+                   count(*) FILTER (WHERE v.check_in_date IS NOT NULL),
+                   count(*) FILTER (WHERE v.arrival_status = 'on_time'),
+                   CASE WHEN count(*) FILTER (WHERE v.check_in_date IS NOT NULL) > 0
+                        THEN 100.0 * count(*) FILTER (
+                            WHERE v.arrival_status = 'on_time')
+                            / count(*) FILTER (WHERE v.check_in_date IS NOT NULL)
+                   END,
+                   count(*) FILTER (WHERE v.state = 'no_show'),
+                   100.0 * count(*) FILTER (WHERE v.state = 'no_show') / count(*),
+                   sum(COALESCE(v.duration, 0)),
+                   count(*) FILTER (WHERE v.signed_on = t.report_signed_date),
+                   avg(t.report_signed_hours) FILTER (
+                       WHERE v.signed_on = t.report_signed_date)
+              FROM aftersales_visit v
+              JOIN aftersales_ticket t ON t.id = v.ticket_id
+              LEFT JOIN hr_employee emp ON emp.id = v.technician_id
+             WHERE v.ticket_id IN (SELECT ticket_id FROM aftersales_kpi_workbook_rows)
+               AND (v.check_in_date IS NOT NULL OR v.state = 'no_show')
+             GROUP BY 1 ORDER BY 1
+            """
+        )
+        rows = [tuple(map(_num, r)) for r in self.env.cr.fetchall()]
+        self._write_table(sheet, formats, headers, rows)
 
     def _sheet_scores(self, workbook, formats):
         sheet = workbook.add_worksheet(_("Technician Scores"))
