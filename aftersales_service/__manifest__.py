@@ -29,6 +29,7 @@
         "security/aftersales_visit_report_security.xml",
         "security/aftersales_dispatch_security.xml",
         "security/aftersales_field_modes_security.xml",
+        "security/aftersales_partner_security.xml",
         "data/aftersales_stage_data.xml",
         "data/aftersales_channel_data.xml",
         "data/mail_message_subtype_data.xml",
@@ -103,6 +104,8 @@
         "views/stock_picking_views.xml",
         "wizards/aftersales_carry_in_wizard_views.xml",
         "views/aftersales_field_kpi_views.xml",
+        "views/aftersales_settlement_views.xml",
+        "report/aftersales_settlement_report.xml",
         "views/menus.xml",
     ],
     "demo": [

@@ -21,6 +21,7 @@ ROLES = (
     "portal",
     "public",
     "technician",
+    "partner_technician",
     "agent",
     "dispatcher",
     "stock",
@@ -31,8 +32,10 @@ ROLES = (
 OPERATIONS = {"r": "read", "w": "write", "c": "create", "u": "unlink"}
 
 # Letters: r read, w write, c create, u unlink (delete); a role not named may
-# do nothing. "other_company" is a service manager of another company: the
-# same rights, on that company's records only (see RECORD_ACCESS).
+# do nothing. "partner_technician" works for a service partner company: the
+# technician's rights (added below), on their partner team's records only.
+# "other_company" is a service manager of another company: the same rights,
+# on that company's records only (see RECORD_ACCESS).
 STAFF_READ = {"technician": "r", "agent": "r", "dispatcher": "r"}
 MANAGERS = {"manager": "rwcu", "other_company": "rwcu"}
 CONFIGURATION = {**STAFF_READ, **MANAGERS}
@@ -193,22 +196,31 @@ MODEL_ACCESS = {
         "manager": "rwc",
         "other_company": "rwc",
     },
+    # third-party service partners: managers settle the partners' visits
+    "aftersales.settlement.wizard": {"manager": "rwc", "other_company": "rwc"},
 }
+# A partner technician has the technician's access rights everywhere; the
+# record rules narrow them to their partner team's tickets (RECORD_ACCESS).
+for _allowed in MODEL_ACCESS.values():
+    if "technician" in _allowed:
+        _allowed.setdefault("partner_technician", _allowed["technician"])
 
 # Record level: (records the role may read, records it may write), among
 # the records of RECORD_FIXTURES below: "mine" belongs to the role's own
 # people (the agent's ticket, assigned to the technician, of the portal
 # customer, in the dispatcher's region), "colleague" to a colleague's in the
 # same region, "hq" to headquarters (outside the dispatcher's region),
-# "foreign" to another company. A role not named sees none.
+# "foreign" to another company, "partner" to a team operated by a service
+# partner (outside the dispatcher's region). A role not named sees none.
 TICKET_RECORDS = {
     "portal": ("mine", ""),
     "technician": ("mine", "mine"),
     "agent": ("mine", "mine"),
     "dispatcher": ("mine colleague", "mine colleague"),
     "stock": ("mine colleague", ""),  # the tickets with a parts reservation
-    "manager": ("mine colleague hq", "mine colleague hq"),
+    "manager": ("mine colleague hq partner", "mine colleague hq partner"),
     "other_company": ("foreign", "foreign"),
+    "partner_technician": ("partner", "partner"),
 }
 RECORD_ACCESS = {
     "aftersales.ticket": TICKET_RECORDS,
@@ -216,15 +228,17 @@ RECORD_ACCESS = {
         "technician": ("mine", ""),
         "agent": ("mine", ""),
         "dispatcher": ("mine colleague", ""),
-        "manager": ("mine colleague hq", "mine colleague hq"),
+        "manager": ("mine colleague hq partner", "mine colleague hq partner"),
         "other_company": ("foreign", "foreign"),
+        "partner_technician": ("partner", ""),
     },
     "aftersales.visit": {
         "portal": ("mine", ""),
         "technician": ("mine", "mine"),
         "agent": ("mine", "mine"),
         "dispatcher": ("mine colleague", "mine colleague"),
-        "manager": ("mine colleague hq", "mine colleague hq"),
+        "manager": ("mine colleague hq partner", "mine colleague hq partner"),
+        "partner_technician": ("partner", "partner"),
     },
     "aftersales.part.reservation": {
         "technician": ("mine", "mine"),
@@ -242,6 +256,8 @@ RECORD_ACCESS = {
     "aftersales.warranty": {
         "portal": ("mine", ""),
         "technician": ("mine colleague", ""),
+        # the customer of their partner team's ticket is the colleague's
+        "partner_technician": ("colleague", ""),
         "agent": ("mine colleague", ""),
         "dispatcher": ("mine colleague", ""),
         "manager": ("mine colleague", "mine colleague"),
@@ -274,10 +290,30 @@ class TestAccessMatrix(AftersalesCase):
             company_id=cls.other_company.id,
             company_ids=[Command.set(cls.other_company.ids)],
         )
+        cls.user_partner_technician = new_test_user(
+            env,
+            login="as_matrix_partner_tech",
+            name="Ma Partner Technician",
+            groups="aftersales_service.group_aftersales_partner_technician",
+        )
+        cls.emp_partner_technician = env["hr.employee"].create(
+            {"name": "Ma Partner Technician", "user_id": cls.user_partner_technician.id}
+        )
+        cls.team_partner = env["aftersales.team"].create(
+            {
+                "name": "Remote Partner Point",
+                "parent_id": cls.team_hq.id,
+                "technician_ids": [Command.set(cls.emp_partner_technician.ids)],
+                "service_partner_id": env["res.partner"]
+                .create({"name": "Remote Service Co", "is_company": True})
+                .id,
+            }
+        )
         cls.users = {
             "portal": cls.portal_user,
             "public": env.ref("base.public_user"),
             "technician": cls.user_technician,
+            "partner_technician": cls.user_partner_technician,
             "agent": cls.user_agent,
             "dispatcher": cls.user_team,
             "stock": cls.user_stock,
@@ -308,6 +344,13 @@ class TestAccessMatrix(AftersalesCase):
                 cls._ticket_vals(
                     company_id=cls.other_company.id,
                     team_id=cls.team_other_company.id,
+                )
+            ),
+            "partner": Ticket.create(
+                cls._ticket_vals(
+                    partner_id=cls.customer_other.id,
+                    team_id=cls.team_partner.id,
+                    technician_id=cls.emp_partner_technician.id,
                 )
             ),
         }
@@ -354,6 +397,7 @@ class TestAccessMatrix(AftersalesCase):
                 ("mine", cls.emp_technician),
                 ("colleague", cls.emp_technician2),
                 ("hq", env["hr.employee"]),
+                ("partner", cls.emp_partner_technician),
             )
         }
         term = env.ref("aftersales_service.warranty_term_default")

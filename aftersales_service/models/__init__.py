@@ -63,5 +63,7 @@ from . import aftersales_certification
 from . import aftersales_visit_dispatch
 from . import aftersales_visit_kpi
 from . import ticket_field_kpi
+from . import ticket_service_partner
+from . import aftersales_visit_settlement
 from . import aftersales_demo
 from . import mail_thread

@@ -143,6 +143,24 @@ class AftersalesTeam(models.Model):
         "nearest, least loaded), when there is one.",
     )
 
+    # Operated by a service partner (a third-party company)
+    service_partner_id = fields.Many2one(
+        "res.partner",
+        string="Operated by Partner",
+        index="btree_not_null",
+        tracking=True,
+        domain="[('is_company', '=', True)]",
+        help="The partner company whose technicians run this team. Its "
+        "technicians (users with the Partner Technician role in the team's "
+        "technician pool) see and work only this team's tickets and visits, "
+        "under the same service levels, report and signature rules; their "
+        "signed visits are listed each month for settlement.",
+    )
+    settlement_visit_count = fields.Integer(
+        string="Signed Visits",
+        compute="_compute_settlement_visit_count",
+    )
+
     callback_survey_id = fields.Many2one(
         "survey.survey",
         help="Survey asked on this team's callbacks (and its sub-teams'); empty "
@@ -217,6 +235,24 @@ class AftersalesTeam(models.Model):
         for team in self:
             team.ticket_count = total.get(team.id, 0)
             team.open_ticket_count = open_.get(team.id, 0)
+
+    def _compute_settlement_visit_count(self):
+        partner_teams = self.filtered("service_partner_id")
+        counts = {}
+        if partner_teams.ids:
+            counts = {
+                team.id: count
+                for team, count in self.env["aftersales.visit"]._read_group(
+                    [
+                        ("team_id", "in", partner_teams.ids),
+                        *self.env["aftersales.visit"]._settlement_domain(),
+                    ],
+                    ["team_id"],
+                    ["__count"],
+                )
+            }
+        for team in self:
+            team.settlement_visit_count = counts.get(team.id, 0)
 
     @api.depends_context("uid", "tz", "allowed_company_ids")
     def _compute_overview(self):
@@ -400,6 +436,41 @@ class AftersalesTeam(models.Model):
     # The team tree
     # ------------------------------------------------------------------
 
+    @api.model
+    def _check_partner_technicians(self, rows):
+        """``rows``: (record, employees, team). A technician of a team run
+        by a service partner works only the tickets and visits of that
+        partner's teams they belong to: one search for all the rows."""
+        employees = self.env["hr.employee"].union(*(row[1] for row in rows))
+        if not employees:
+            return
+        partner_teams = self.sudo().search(
+            [
+                ("service_partner_id", "!=", False),
+                ("technician_ids", "in", employees.ids),
+            ]
+        )
+        if not partner_teams:
+            return
+        for record, record_employees, team in rows:
+            for employee in record_employees:
+                teams = partner_teams.filtered(
+                    lambda t, e=employee: e in t.technician_ids
+                )
+                if teams and team.sudo() not in teams:
+                    raise ValidationError(
+                        _(
+                            "%(technician)s works for %(partner)s: they take "
+                            "the tickets and visits of %(teams)s only, not "
+                            "those of %(team)s (%(record)s).",
+                            technician=employee.sudo().name,
+                            partner=teams[0].service_partner_id.name,
+                            teams=", ".join(teams.mapped("name")),
+                            team=team.sudo().name or _("no team"),
+                            record=record.display_name,
+                        )
+                    )
+
     def _walk_up(self):
         """The team, then its parent teams up to the headquarters (sudo: a
         user may work for a point without reading the region above)."""
@@ -445,6 +516,20 @@ class AftersalesTeam(models.Model):
         return self.env["aftersales.ticket"]._action_view(
             [("team_id", "child_of", self.id)], {"default_team_id": self.id}
         )
+
+    def action_view_settlement(self):
+        """The partner's signed visits of this team, per month, for
+        settlement."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "aftersales_service.aftersales_visit_action_settlement"
+        )
+        action["domain"] = [
+            ("team_id", "=", self.id),
+            *self.env["aftersales.visit"]._settlement_domain(),
+        ]
+        action["display_name"] = self.env._("Settlement: %s", self.name)
+        return action
 
     def _action_overview(
         self, filters, xmlid="aftersales_service.aftersales_ticket_action"

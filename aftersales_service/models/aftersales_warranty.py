@@ -74,6 +74,13 @@ class AftersalesWarranty(models.Model):
         index=True,
         precompute=True,
     )
+    aftersales_partner_scope = fields.Boolean(
+        string="Known to Partner Technicians",
+        compute="_compute_aftersales_partner_scope",
+        search="_search_aftersales_partner_scope",
+        help="The warranties of the customers of the tickets a partner "
+        "technician works (record rule of the Partner Technician role).",
+    )
     product_id = fields.Many2one(
         "product.product",
         required=True,
@@ -206,6 +213,24 @@ class AftersalesWarranty(models.Model):
     # ------------------------------------------------------------------
     # Computes
     # ------------------------------------------------------------------
+
+    def _compute_aftersales_partner_scope(self):
+        inside = self.search(
+            [("id", "in", self.ids), ("aftersales_partner_scope", "=", True)]
+        )
+        for warranty in self:
+            warranty.aftersales_partner_scope = warranty in inside
+
+    def _search_aftersales_partner_scope(self, operator, value):
+        Ticket = self.env["aftersales.ticket"]
+        positive = [
+            (
+                "commercial_partner_id",
+                "in",
+                Ticket._partner_technician_subselect("commercial_partner_id"),
+            )
+        ]
+        return Ticket._partner_technician_scope_domain(operator, value, positive)
 
     def _compute_inspection_visit_count(self):
         counts = {}

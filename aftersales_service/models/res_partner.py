@@ -53,6 +53,40 @@ class ResPartner(models.Model):
         groups="aftersales_service.group_aftersales_technician",
     )
 
+    aftersales_partner_scope = fields.Boolean(
+        string="Known to Partner Technicians",
+        compute="_compute_aftersales_partner_scope",
+        search="_search_aftersales_partner_scope",
+        help="What a partner technician sees of the contacts: colleagues, "
+        "the companies, their own company and the customers of their team's "
+        "tickets (record rule of the Partner Technician role).",
+    )
+
+    def _compute_aftersales_partner_scope(self):
+        inside = self.search(
+            [("id", "in", self.ids), ("aftersales_partner_scope", "=", True)]
+        )
+        for partner in self:
+            partner.aftersales_partner_scope = partner in inside
+
+    def _search_aftersales_partner_scope(self, operator, value):
+        Ticket = self.env["aftersales.ticket"]
+        user = self.env.user.sudo()
+        positive = [
+            "|",
+            "|",
+            "|",
+            "|",
+            "|",
+            ("partner_share", "=", False),
+            ("id", "in", user.company_ids.partner_id.ids),
+            ("commercial_partner_id", "=", user.commercial_partner_id.id),
+            ("id", "in", Ticket._partner_technician_subselect("partner_id")),
+            ("id", "in", Ticket._partner_technician_subselect("commercial_partner_id")),
+            ("id", "in", Ticket._partner_technician_subselect("service_partner_id")),
+        ]
+        return Ticket._partner_technician_scope_domain(operator, value, positive)
+
     def _compute_aftersales_ticket_count(self):
         # Count on the commercial entity so a company shows its contacts'
         # tickets too.
