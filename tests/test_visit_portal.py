@@ -107,6 +107,37 @@ class TestVisitPortal(AftersalesHttpCase):
         self.assertIn("o_aftersales_visits", page.text)
         self.assertNotIn(self.visit_other.name, page.text)
 
+    def test_customer_lists_their_visits(self):
+        self._sign_in_backend(self.visit)
+        self.authenticate("as_portal", "as_portal")
+        home = self.url_open("/my/home")
+        self.assertIn('href="/my/visits"', home.text)
+        counters = self.url_open(
+            "/my/counters",
+            data=json.dumps(
+                {"params": {"counters": ["aftersales_visit_count"]}},
+            ),
+            headers={"Content-Type": "application/json"},
+        )
+        self.assertEqual(counters.json()["result"], {"aftersales_visit_count": 1})
+        page = self.url_open("/my/visits")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("o_aftersales_my_visits", page.text)
+        self.assertIn(self.visit.name, page.text)
+        self.assertIn(self.ticket.name, page.text)
+        self.assertIn("Li Technician", page.text)
+        self.assertIn("Done &amp; Signed", page.text)
+        self.assertIn(f"/my/visits/{self.visit.id}?access_token=", page.text)
+        self.assertIn("report_type=pdf", page.text)
+        # never another customer's visit
+        self.assertNotIn(self.visit_other.name, page.text)
+        self.assertNotIn(self.ticket_other.name, page.text)
+
+    def test_visit_list_needs_a_login(self):
+        page = self.url_open("/my/visits", allow_redirects=False)
+        self.assertEqual(page.status_code, 303)
+        self.assertIn("/web/login", page.headers["Location"])
+
     def test_visit_page_shows_times_technician_status_and_sign_form(self):
         self.authenticate("as_portal", "as_portal")
         page = self.url_open(self.visit.access_url)

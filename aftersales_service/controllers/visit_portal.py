@@ -4,6 +4,8 @@ from odoo import _, http
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.http import content_disposition, request
 
+from odoo.addons.portal.controllers.portal import pager as portal_pager
+
 from ..models.aftersales_visit_report import VISIT_REPORT
 from .portal import AftersalesCustomerPortal
 
@@ -13,6 +15,54 @@ VISIT_MODEL = "aftersales.visit"
 class AftersalesVisitPortal(AftersalesCustomerPortal):
     """The customer's visits: times, technician, status, the report to sign
     and the signed PDF; listed on the request's page."""
+
+    _visits_per_page = 20
+
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        if "aftersales_visit_count" in counters:
+            Visit = request.env[VISIT_MODEL]
+            values["aftersales_visit_count"] = (
+                Visit.search_count([]) if Visit.has_access("read") else 0
+            )
+        return values
+
+    @http.route(
+        ["/my/visits", "/my/visits/page/<int:page>"],
+        type="http",
+        auth="user",
+        website=True,
+        readonly=True,
+    )
+    def portal_my_visits(self, page=1, **kw):
+        """The customer's visits, the latest window first: when, who, the
+        status and the signed report to download."""
+        values = self._prepare_portal_layout_values()
+        Visit = request.env[VISIT_MODEL]
+        count = Visit.search_count([])
+        pager = portal_pager(
+            url="/my/visits",
+            total=count,
+            page=page,
+            step=self._visits_per_page,
+        )
+        visits = Visit.search(
+            [],
+            order="planned_start desc, id desc",
+            limit=self._visits_per_page,
+            offset=pager["offset"],
+        )
+        request.session["my_aftersales_visits_history"] = visits.ids[:100]
+        values.update(
+            {
+                # technicians and tickets are shown by name, read as superuser
+                "visits": visits.sudo(),
+                "page_name": "aftersales_visits",
+                "default_url": "/my/visits",
+                "pager": pager,
+            }
+        )
+        return request.render("aftersales_service.portal_my_visits", values)
 
     def _ticket_page_values(self, ticket_sudo, access_token, **kw):
         values = super()._ticket_page_values(ticket_sudo, access_token, **kw)
