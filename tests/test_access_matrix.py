@@ -26,6 +26,7 @@ ROLES = (
     "dispatcher",
     "stock",
     "hr",
+    "sales",
     "manager",
     "other_company",
 )
@@ -47,6 +48,7 @@ AGENT_WIZARD = {
 }
 TEAM_REPORT = {"dispatcher": "r", "manager": "r", "other_company": "r"}
 EMPLOYEES_READ = {
+    "sales": "r",
     "technician": "r",
     "agent": "r",
     "dispatcher": "r",
@@ -133,6 +135,30 @@ MODEL_ACCESS = {
     "aftersales.warranty": {"portal": "r", **CONFIGURATION},
     "aftersales.warranty.component": {"portal": "r", **CONFIGURATION},
     "aftersales.warranty.term": {"portal": "r", **CONFIGURATION},
+    # service contracts: salespeople sell them (created on the confirmed
+    # order), staff read them and their entitlements, managers configure;
+    # entitlements and their use are written by the contract only
+    "aftersales.contract": {"portal": "r", **STAFF_READ, "sales": "r", **MANAGERS},
+    "aftersales.contract.template": {**STAFF_READ, "sales": "r", **MANAGERS},
+    "aftersales.contract.line": {
+        "portal": "r",
+        **STAFF_READ,
+        "sales": "r",
+        **MANAGERS,
+    },
+    "aftersales.contract.entitlement": {
+        "portal": "r",
+        **STAFF_READ,
+        "sales": "r",
+        "manager": "r",
+        "other_company": "r",
+    },
+    "aftersales.contract.usage": {
+        **STAFF_READ,
+        "sales": "r",
+        "manager": "r",
+        "other_company": "r",
+    },
     # callbacks
     "aftersales.callback": {
         "technician": "r",
@@ -263,6 +289,15 @@ RECORD_ACCESS = {
         "manager": ("mine colleague", "mine colleague"),
         "other_company": ("foreign", "foreign"),
     },
+    "aftersales.contract": {
+        "portal": ("mine", ""),
+        "technician": ("mine colleague", ""),
+        "agent": ("mine colleague", ""),
+        "dispatcher": ("mine colleague", ""),
+        "sales": ("mine colleague", ""),
+        "manager": ("mine colleague", "mine colleague"),
+        "other_company": ("foreign", "foreign"),
+    },
     "aftersales.performance.score": {
         "technician": ("mine", ""),  # the technician's own scorecard
         "hr": ("mine colleague", ""),
@@ -281,6 +316,12 @@ class TestAccessMatrix(AftersalesCase):
         )
         cls.user_hr = new_test_user(
             env, login="as_hr", name="Lin HR", groups="hr.group_hr_user"
+        )
+        cls.user_sales = new_test_user(
+            env,
+            login="as_sales",
+            name="Sun Sales",
+            groups="sales_team.group_sale_salesman",
         )
         cls.user_other_company = new_test_user(
             env,
@@ -318,6 +359,7 @@ class TestAccessMatrix(AftersalesCase):
             "dispatcher": cls.user_team,
             "stock": cls.user_stock,
             "hr": cls.user_hr,
+            "sales": cls.user_sales,
             "manager": cls.user_manager,
             "other_company": cls.user_other_company,
         }
@@ -439,7 +481,32 @@ class TestAccessMatrix(AftersalesCase):
                 ("colleague", cls.emp_technician2),
             )
         }
+        contracts = {
+            name: env["aftersales.contract"].create(
+                {
+                    "partner_id": partner.id,
+                    "lot_ids": [Command.set(lot.ids)],
+                    "date_start": "2026-01-10",
+                    "date_end": "2027-01-09",
+                    "company_id": company.id,
+                    "line_ids": [Command.create({"name": "On site", "month_to": 12})],
+                }
+            )
+            for name, partner, lot, company in (
+                ("mine", cls.customer, cls.lot_ac1, cls.company),
+                ("colleague", cls.customer_other, cls.lot_ac2, cls.company),
+                (
+                    "foreign",
+                    cls.customer_other,
+                    cls.lot_other_company,
+                    cls.other_company,
+                ),
+            )
+        }
+        for contract in contracts.values():
+            contract.action_activate()
         return {
+            "aftersales.contract": contracts,
             "aftersales.ticket": tickets,
             "aftersales.ticket.sla": {
                 name: ticket.sla_ids.filtered(lambda s: s.target_type == "resolution")

@@ -14,7 +14,9 @@ from odoo.tools import mute_logger
 
 from .common import AftersalesCase
 
-WARRANTY_LOGGER = "odoo.addons.aftersales_service.models.aftersales_warranty"
+WARRANTY_LOGGER = (
+    "odoo.addons.aftersales_service.models.aftersales_inspection_plan_mixin"
+)
 
 
 class TestInspections(AftersalesCase):

@@ -16,6 +16,7 @@ from . import hr_employee_public
 from . import aftersales_fault_code
 from . import aftersales_fault_remedy
 from . import aftersales_warranty_exclusion
+from . import aftersales_inspection_plan_mixin
 from . import aftersales_warranty_term
 from . import aftersales_warranty_term_component
 from . import aftersales_warranty
@@ -59,6 +60,13 @@ from . import aftersales_visit_measurement
 from . import aftersales_visit_inspection
 from . import ticket_field
 from . import ticket_visit_report
+from . import aftersales_contract_template
+from . import aftersales_contract_line
+from . import aftersales_contract
+from . import aftersales_contract_entitlement
+from . import aftersales_contract_usage
+from . import ticket_contract
+from . import aftersales_visit_contract
 from . import aftersales_certification
 from . import aftersales_visit_dispatch
 from . import aftersales_visit_kpi

@@ -1,6 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from .aftersales_contract_template import RESPONSE_TIERS
 from .aftersales_ticket import PRIORITIES
 
 COMPLEXITIES = [
@@ -30,6 +31,7 @@ CRITERIA_PRECEDENCE = [
     "product_categ_id",
     "channel_id",
     "customer_tier",
+    "contract_tier",
     "warranty_state",
     "priority",
 ]
@@ -61,6 +63,12 @@ class AftersalesSlaPolicy(models.Model):
     )
     customer_tier = fields.Selection(
         [("vip", "VIP"), ("standard", "Standard")],
+    )
+    contract_tier = fields.Selection(
+        RESPONSE_TIERS,
+        string="Contract Response Tier",
+        help="Matches tickets of units (or customers) under an active service "
+        "contract of this response tier.",
     )
     product_categ_id = fields.Many2one(
         "product.category",
@@ -235,6 +243,8 @@ class AftersalesSlaPolicy(models.Model):
         if self.warranty_state and self.warranty_state != facts["warranty_state"]:
             return False
         if self.customer_tier and self.customer_tier != facts["customer_tier"]:
+            return False
+        if self.contract_tier and self.contract_tier != facts.get("contract_tier"):
             return False
         if self.team_id and self.team_id.id != facts["team_id"]:
             return False

@@ -60,6 +60,9 @@ class AftersalesTicketCharge(models.Model):
         "ticket_id.warranty_id.state",
         "ticket_id.warranty_id.end_date",
         "ticket_id.warranty_id.component_ids.end_date",
+        "ticket_id.entitlement_id.used_count",
+        "ticket_id.contract_usage_ids",
+        "ticket_id.resolution_mode",
     )
     def _compute_decision(self):
         for line in self:
@@ -77,6 +80,9 @@ class AftersalesTicketCharge(models.Model):
         "ticket_id.warranty_id.state",
         "ticket_id.warranty_id.end_date",
         "ticket_id.warranty_id.component_ids.end_date",
+        "ticket_id.entitlement_id.used_count",
+        "ticket_id.contract_usage_ids",
+        "ticket_id.resolution_mode",
     )
     @api.depends_context("lang")
     def _compute_reason(self):

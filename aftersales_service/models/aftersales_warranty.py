@@ -1,12 +1,8 @@
-import logging
-import threading
 from datetime import timedelta
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools.misc import format_date, split_every
-
-_logger = logging.getLogger(__name__)
+from odoo.tools.misc import format_date
 
 WARRANTY_STATES = [
     ("active", "Active"),
@@ -30,6 +26,7 @@ class AftersalesWarranty(models.Model):
         "mail.thread",
         "mail.activity.mixin",
         "aftersales.smart.button.mixin",
+        "aftersales.inspection.plan.mixin",
     ]
     _order = "start_date desc, id desc"
     _aftersales_action = "aftersales_service.aftersales_warranty_action"
@@ -706,12 +703,6 @@ class AftersalesWarranty(models.Model):
     # Periodic inspections
     # ------------------------------------------------------------------
 
-    def action_view_inspections(self):
-        self.ensure_one()
-        return self.env["aftersales.visit"]._action_view(
-            [("plan_res_model", "=", self._name), ("plan_res_id", "=", self.id)]
-        )
-
     @api.model
     def _inspections_due(self, today, horizon_days=None):
         """[(warranty id, due date)] of the periodic inspections to plan now:
@@ -779,68 +770,3 @@ class AftersalesWarranty(models.Model):
             }
             for warranty in self
         ]
-
-    @api.model
-    def _cron_generate_inspections(self, batch_size=500, limit=None, horizon_days=None):
-        """Plan the periodic inspection visits due soon, ahead of time.
-
-        Works in batches of ``batch_size`` inspections, each one ticket
-        ``create()`` and one visit ``create()``, committed one by one and
-        reported to the cron's progress: a crash loses none of the batches
-        done, and the next run (which plans only what is not planned yet)
-        creates nothing twice. At most ``limit`` inspections per call (the
-        cron calls again while some remain). A batch that fails is retried
-        warranty by warranty, so one bad record does not hold up the others.
-        Returns the number of visits created."""
-        Cron = self.env["ir.cron"]
-        Visit = self.env["aftersales.visit"].sudo()
-        Warranty = self.sudo()
-        channel = self.env.ref("aftersales_service.channel_inspection")
-        auto_commit = not getattr(threading.current_thread(), "testing", False)
-        today = fields.Date.context_today(self)
-        due = self._inspections_due(today, horizon_days)
-        total = len(due)
-        if limit:
-            due = due[:limit]
-        done = created = 0
-        Cron._notify_progress(done=0, remaining=total)
-        for chunk in split_every(batch_size, due):
-            dates = {}
-            for warranty_id, date in chunk:
-                dates.setdefault(warranty_id, []).append(date)
-            warranties = Warranty.browse(list(dates))
-            try:
-                with self.env.cr.savepoint():
-                    created += len(
-                        Visit._plan_periodic_visits(
-                            warranties._inspection_plans(dates), channel
-                        )
-                    )
-            except Exception:  # noqa: BLE001 -- retried one by one below
-                created += self._generate_inspections_one_by_one(
-                    warranties, dates, channel
-                )
-            done += len(chunk)
-            Cron._notify_progress(done=done, remaining=total - done)
-            if auto_commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-            self.env.invalidate_all()
-        return created
-
-    @api.model
-    def _generate_inspections_one_by_one(self, warranties, dates, channel):
-        Visit = self.env["aftersales.visit"].sudo()
-        created = 0
-        for warranty in warranties:
-            try:
-                with self.env.cr.savepoint():
-                    created += len(
-                        Visit._plan_periodic_visits(
-                            warranty._inspection_plans(dates), channel
-                        )
-                    )
-            except Exception as error:  # noqa: BLE001 -- the others go on
-                _logger.warning(
-                    "Inspections of warranty %s not planned: %s", warranty.name, error
-                )
-        return created

@@ -32,6 +32,14 @@ class ProductTemplate(models.Model):
         help="Share of the travel the extended period covers.",
     )
 
+    aftersales_contract_template_id = fields.Many2one(
+        "aftersales.contract.template",
+        string="Service Contract",
+        index="btree_not_null",
+        help="Selling this service product creates a service contract from "
+        "this template when the sale order is confirmed.",
+    )
+
     def write(self, vals):
         res = super().write(vals)
         if "categ_id" in vals:

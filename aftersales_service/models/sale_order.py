@@ -42,7 +42,26 @@ class SaleOrder(models.Model):
             [("sale_order_id", "=", self.id)], {"default_sale_order_id": self.id}
         )
 
+    aftersales_contract_count = fields.Integer(
+        string="Service Contracts",
+        compute="_compute_aftersales_contract_count",
+    )
+
+    def _compute_aftersales_contract_count(self):
+        counts = (
+            self.env["aftersales.contract"].sudo()._count_by("sale_order_id", self.ids)
+        )
+        for order in self:
+            order.aftersales_contract_count = counts.get(order.id, 0)
+
+    def action_view_aftersales_contracts(self):
+        self.ensure_one()
+        return self.env["aftersales.contract"]._action_view(
+            [("sale_order_id", "=", self.id)]
+        )
+
     def _action_confirm(self):
         res = super()._action_confirm()
         self.order_line._aftersales_extend_warranties()
+        self.order_line._aftersales_create_contracts()
         return res
