@@ -29,6 +29,7 @@
         "security/aftersales_visit_report_security.xml",
         "security/aftersales_dispatch_security.xml",
         "security/aftersales_field_modes_security.xml",
+        "security/aftersales_charging_security.xml",
         "data/aftersales_stage_data.xml",
         "data/aftersales_channel_data.xml",
         "data/mail_message_subtype_data.xml",
@@ -102,6 +103,9 @@
         "wizards/aftersales_visit_dispatch_wizard_views.xml",
         "views/stock_picking_views.xml",
         "wizards/aftersales_carry_in_wizard_views.xml",
+        "views/aftersales_ticket_charging_views.xml",
+        "views/aftersales_service_fee_views.xml",
+        "views/aftersales_price_list_templates.xml",
         "views/menus.xml",
     ],
     "demo": [
@@ -112,6 +116,7 @@
         "demo/product_demo.xml",
         "demo/sale_demo.xml",
         "demo/aftersales_fault_code_demo.xml",
+        "demo/aftersales_charging_demo.xml",
         "demo/aftersales_ticket_demo.xml",
     ],
     "assets": {

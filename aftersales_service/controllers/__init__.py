@@ -1,3 +1,4 @@
 from . import portal
 from . import public
 from . import visit_portal
+from . import price_list

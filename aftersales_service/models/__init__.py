@@ -61,5 +61,7 @@ from . import ticket_field
 from . import ticket_visit_report
 from . import aftersales_certification
 from . import aftersales_visit_dispatch
+from . import aftersales_service_fee
+from . import ticket_charging
 from . import aftersales_demo
 from . import mail_thread

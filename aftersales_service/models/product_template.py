@@ -32,6 +32,12 @@ class ProductTemplate(models.Model):
         help="Share of the travel the extended period covers.",
     )
 
+    aftersales_price_published = fields.Boolean(
+        string="In Service Price List",
+        help="A spare part whose price is published on the service price "
+        "list (backend and public page): no hidden fees.",
+    )
+
     def write(self, vals):
         res = super().write(vals)
         if "categ_id" in vals:
