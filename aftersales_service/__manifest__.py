@@ -31,6 +31,7 @@
         "security/aftersales_field_modes_security.xml",
         "security/aftersales_partner_security.xml",
         "security/aftersales_contract_security.xml",
+        "security/aftersales_charging_security.xml",
         "data/aftersales_stage_data.xml",
         "data/aftersales_channel_data.xml",
         "data/mail_message_subtype_data.xml",
@@ -110,6 +111,9 @@
         "report/aftersales_settlement_report.xml",
         "views/aftersales_contract_views.xml",
         "views/aftersales_contract_portal_templates.xml",
+        "views/aftersales_ticket_charging_views.xml",
+        "views/aftersales_service_fee_views.xml",
+        "views/aftersales_price_list_templates.xml",
         "views/menus.xml",
     ],
     "demo": [
@@ -120,6 +124,7 @@
         "demo/product_demo.xml",
         "demo/sale_demo.xml",
         "demo/aftersales_fault_code_demo.xml",
+        "demo/aftersales_charging_demo.xml",
         "demo/aftersales_ticket_demo.xml",
     ],
     "assets": {

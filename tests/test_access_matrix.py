@@ -67,7 +67,8 @@ MODEL_ACCESS = {
         **MANAGERS,
     },
     "aftersales.ticket.charge": {
-        "technician": "rwc",
+        # technicians read the charging decisions; agents decide them
+        "technician": "r",
         "agent": "rwcu",
         "dispatcher": "rwcu",
         **MANAGERS,
@@ -205,6 +206,8 @@ MODEL_ACCESS = {
         "manager": "rwc",
         "other_company": "rwc",
     },
+    # the published service price list: staff read it, managers keep it
+    "aftersales.service.fee": CONFIGURATION,
     "aftersales.part.forecast": {
         "stock": "r",
         "manager": "r",

@@ -242,6 +242,21 @@ class TestKpiWorkbook(PerformanceCase):
         self.t1.fault_code_id = self.env["aftersales.fault.code"].create(
             {"code": "e4", "name": "Compressor fails to start"}
         )
+        # Covered (warranty/contract) cost and charges stored on the tickets.
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE aftersales_ticket SET covered_cost = %s, charged_amount = %s "
+            "WHERE id = %s",
+            [145.0, 60.0, self.t1.id],
+        )
+        self.env.cr.execute(
+            "UPDATE aftersales_ticket SET covered_cost = 5, charged_amount = 40 "
+            "WHERE id = %s",
+            [self.t2.id],
+        )
+        self.env["aftersales.ticket"].invalidate_model(
+            ["covered_cost", "charged_amount"]
+        )
         book, raw = self._open(self._wizard())
         self.assertEqual(
             book.sheetnames,
@@ -266,6 +281,8 @@ class TestKpiWorkbook(PerformanceCase):
         self.assertEqual(summary["SLA compliance"][:3], [0.625, 0, 0.625])
         self.assertEqual(summary["First-time fix rate"][0], 0.75)
         self.assertEqual(summary["Warranty cost"][0], 100)
+        self.assertEqual(summary["Warranty and contract cost"][0], 150)
+        self.assertEqual(summary["Charged to customers"][0], 100)
         self.assertEqual(summary["Team"][0], self.team_region.display_name)
         cell = book["Summary"]["B8"]  # SLA compliance: a fraction shown as %
         self.assertEqual(book["Summary"]["A8"].value, "SLA compliance")
@@ -297,6 +314,14 @@ class TestKpiWorkbook(PerformanceCase):
         rows = self._rows(book["Warranty Cost"])
         self.assertEqual(rows[1][:4], ["(no product)", 7, 100, 108])
         self.assertAlmostEqual(rows[1][4], 100 / 7)
+        self.assertEqual(
+            rows[0][5:7],
+            [
+                "Warranty and contract cost (parts, labour, travel)",
+                "Charged to customers",
+            ],
+        )
+        self.assertEqual(rows[1][5:7], [150, 100])
 
         # Parts
         rows = self._rows(book["Parts"])

@@ -387,11 +387,14 @@ class TestPartsConsumption(PartsCase):
 
     def test_consume_return_unused_defective_and_charge(self):
         reservation = self._reserve(
-            self.user_technician,
-            [(self.part_board, 3), (self.part_filter, 2, {"customer_pays": False})],
+            self.user_technician, [(self.part_board, 3), (self.part_filter, 2)]
         )
         board, filter_ = reservation.line_ids
         self.assertTrue(board.customer_pays)
+        # The agent decides the filters are on the company, with a reason.
+        filter_.with_user(self.user_agent).write(
+            {"customer_pays": False, "decision_note": "Goodwill: filter recall"}
+        )
         self._consume_with_form(
             reservation,
             self.user_technician,
@@ -520,16 +523,18 @@ class TestPartsConsumption(PartsCase):
         )
         board, filter_ = reservation.line_ids
         # One board used, the filter not: only the board is a replaced part.
-        reservation.with_user(self.user_technician)._consume(
-            {board: {"qty_consumed": 1.0}, filter_: {"qty_consumed": 0.0}}
-        )
-        with freeze_time("2026-08-03"):
+        with freeze_time("2026-08-02 09:00:00"):
+            reservation.with_user(self.user_technician)._consume(
+                {board: {"qty_consumed": 1.0}, filter_: {"qty_consumed": 0.0}}
+            )
+        with freeze_time("2026-08-05"):
             ticket.with_user(self.user_technician).stage_id = self.stage_solved
         repair = warranty.component_ids.filtered(lambda c: c.kind == "repair")
         self.assertEqual(repair.product_id, self.part_board)
         self.assertEqual(repair.ticket_id, ticket)
-        self.assertEqual(repair.start_date, date(2026, 8, 3))
-        self.assertEqual(repair.end_date, date(2026, 10, 31))
+        # The part's warranty runs from the day it was fitted, not the closing.
+        self.assertEqual(repair.start_date, date(2026, 8, 2))
+        self.assertEqual(repair.end_date, date(2026, 10, 30))
 
     def test_cancelled_ticket_starts_no_repair_warranty(self):
         ticket, warranty = self._warranted_ticket("2026-08-01")

@@ -73,5 +73,7 @@ from . import aftersales_visit_kpi
 from . import ticket_field_kpi
 from . import ticket_service_partner
 from . import aftersales_visit_settlement
+from . import aftersales_service_fee
+from . import ticket_charging
 from . import aftersales_demo
 from . import mail_thread

@@ -33,6 +33,13 @@ _logger = logging.getLogger(__name__)
 XMLID = "aftersales_service.%s"
 
 
+# A 1x1 PNG: the demo customer's signature on the portal.
+DEMO_SIGNATURE = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA"
+    "60e6kgAAAABJRU5ErkJggg=="
+)
+
+
 class AftersalesDemo(models.AbstractModel):
     _name = "aftersales.demo"
     _description = "After-Sales Demo Story Builder"
@@ -908,3 +915,34 @@ class _DemoStory:
         self.env["aftersales.part.forecast"].with_user(
             self.user("user_stockmanager")
         ).action_refresh()
+        self.charging_story()
+
+    def charging_story(self):
+        """The charged repairs' quotations get their labour and travel (the
+        agent's Quote); the customer of the earliest solved one signed it on
+        the portal, which confirmed it."""
+        tickets = (
+            self.env["aftersales.ticket"]
+            .sudo()
+            .search([("quotation_id", "!=", False)], order="received_date, id")
+        )
+        if not tickets:
+            return
+        tickets._build_quotations()
+        solved = tickets.filtered(lambda t: t.outcome == "solved")[:1]
+        order = solved.quotation_id
+        if order and order.state in ("draft", "sent"):
+            order.write(
+                {
+                    "signed_by": order.partner_id.name,
+                    "signed_on": solved.closed_date or self.now,
+                    "signature": DEMO_SIGNATURE,
+                }
+            )
+            order.action_confirm()
+            order.message_post(
+                body=self.env._("Order signed by %(name)s", name=order.partner_id.name),
+                author_id=order.partner_id.id,
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )

@@ -196,6 +196,67 @@ class AftersalesPartForecast(models.Model):
             "tag": "reload",
         }
 
+    def action_update_orderpoints(self):
+        """Create or update the reordering rules of the forecast parts (all
+        the user's forecasts when none is selected) with the suggested
+        minimum, per warehouse, at the warehouse's spare-parts location. One
+        search and one create for the set; Odoo's replenishment then does
+        the rest. Runs with the user's own rights (stock managers)."""
+        forecasts = self or self.search([("company_id", "in", self.env.companies.ids)])
+        Orderpoint = self.env["stock.warehouse.orderpoint"].with_context(
+            active_test=False
+        )
+        Orderpoint.check_access("create")
+        locations = {
+            forecast.id: forecast.warehouse_id.aftersales_parts_location_id
+            or forecast.warehouse_id.lot_stock_id
+            for forecast in forecasts
+        }
+        existing = Orderpoint.search(
+            [
+                ("product_id", "in", forecasts.product_id.ids),
+                ("location_id", "in", [loc.id for loc in locations.values()]),
+            ]
+        )
+        by_key = {(op.product_id.id, op.location_id.id): op for op in existing}
+        vals_list = []
+        updated = Orderpoint
+        for forecast in forecasts:
+            location = locations[forecast.id]
+            minimum = forecast.suggested_min_qty
+            orderpoint = by_key.get((forecast.product_id.id, location.id))
+            if orderpoint:
+                orderpoint.write(
+                    {
+                        "active": True,
+                        "product_min_qty": minimum,
+                        "product_max_qty": max(orderpoint.product_max_qty, minimum),
+                    }
+                )
+                updated |= orderpoint
+            else:
+                vals_list.append(
+                    {
+                        "product_id": forecast.product_id.id,
+                        "warehouse_id": forecast.warehouse_id.id,
+                        "location_id": location.id,
+                        "company_id": forecast.company_id.id,
+                        "product_min_qty": minimum,
+                        "product_max_qty": minimum,
+                        "trigger": "auto",
+                    }
+                )
+        created = Orderpoint.create(vals_list)
+        orderpoints = updated | created
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Reordering Rules"),
+            "res_model": "stock.warehouse.orderpoint",
+            "view_mode": "list,form",
+            "domain": [("id", "in", orderpoints.ids)],
+            "context": {"search_default_trigger": False},
+        }
+
     @api.model
     def _cron_refresh(self):
         for company in self.env["res.company"].search([]):

@@ -398,10 +398,16 @@ class AftersalesPartReservation(models.Model):
         return True
 
     def action_create_quotation(self):
-        """Quotation for the paying lines already consumed (when it was not
-        made at consumption, e.g. flags changed afterwards)."""
+        """The ticket's quotation, updated with the paying lines already
+        consumed (e.g. a decision changed afterwards)."""
+        self.ticket_id._ensure_can_quote()
         self._create_quotations()
         return self.action_view_sale_order()
+
+    def action_replenish(self):
+        """Odoo's procurement for the reservation's missing parts."""
+        self.line_ids.filtered("is_shortage").action_replenish()
+        return True
 
     def action_view_sale_order(self):
         self.ensure_one()
@@ -791,41 +797,9 @@ class AftersalesPartReservation(models.Model):
         }
 
     def _create_quotations(self):
-        """One quotation per reservation for the consumed parts the customer
-        pays, at the customer's pricelist."""
-        todo = self.filtered(
-            lambda r: (
-                not r.sale_order_id
-                and r.line_ids.filtered(lambda line: line._is_charged())
-            )
-        )
-        if not todo:
-            return self.env["sale.order"]
-        orders = (
-            self.env["sale.order"]
-            .sudo()
-            .create([reservation._prepare_sale_order_vals() for reservation in todo])
-        )
-        line_vals = []
-        charged_lines = []
-        for reservation, order in zip(todo, orders, strict=True):
-            reservation.sale_order_id = order
-            for line in reservation.line_ids.filtered(lambda x: x._is_charged()):
-                line_vals.append(line._prepare_sale_line_vals(order))
-                charged_lines.append(line)
-        sale_lines = self.env["sale.order.line"].sudo().create(line_vals)
-        for line, sale_line in zip(charged_lines, sale_lines, strict=True):
-            line.sale_line_id = sale_line
-        todo._message_log_batch(
-            bodies={
-                reservation.id: self.env._(
-                    "Quotation %(order)s created for the parts the customer pays.",
-                    order=reservation.sale_order_id.name,
-                )
-                for reservation in todo
-            }
-        )
-        return orders
+        """The consumed parts the customer pays go on the ticket's one
+        quotation (created or updated): see the ticket's ``_build_quotations``."""
+        return self.ticket_id._build_quotations()
 
     def _get_shortages(self):
         """{product: missing quantity in the product's unit} over the set."""

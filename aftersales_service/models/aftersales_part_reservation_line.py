@@ -1,10 +1,13 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import float_compare, float_is_zero
 
 from .aftersales_part_reservation import AVAILABILITY
 
 INCOMING_STATES = ("waiting", "confirmed", "partially_available", "assigned")
+# Fields that hold a part's charging decision: only agents and managers
+# change them.
+PART_DECISION_FIELDS = {"customer_pays", "covered_percent"}
 
 
 class AftersalesPartReservationLine(models.Model):
@@ -110,6 +113,26 @@ class AftersalesPartReservationLine(models.Model):
         help="Earliest incoming receipt or transfer of the part into the warehouse.",
     )
 
+    replenishment_picking_id = fields.Many2one(
+        "stock.picking",
+        string="Replenished By",
+        readonly=True,
+        copy=False,
+        groups="stock.group_stock_user",
+        help="The transfer Odoo's procurement created for the shortage.",
+    )
+    replenishment_ref = fields.Char(
+        string="Replenishment",
+        readonly=True,
+        copy=False,
+        help="The document that brings the missing parts (transfer or purchase order).",
+    )
+    replenishment_date = fields.Datetime(
+        readonly=True,
+        copy=False,
+        help="When that document brings the parts, as it said when created.",
+    )
+
     # Consumption
     qty_consumed = fields.Float(
         string="Consumed", digits="Product Unit of Measure", readonly=True, copy=False
@@ -166,11 +189,39 @@ class AftersalesPartReservationLine(models.Model):
     )
     # Not stored: said in the reader's language, dates in their format.
     charge_reason = fields.Char(compute="_compute_charge_reason")
+    decision_note = fields.Char(
+        string="Reason for Change",
+        copy=False,
+        help="Why an agent or manager changed the decision (logged on the ticket).",
+    )
     sale_line_id = fields.Many2one(
-        "sale.order.line", string="Quotation Line", readonly=True, copy=False
+        "sale.order.line",
+        string="Quotation Line",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
     )
     currency_id = fields.Many2one(related="company_id.currency_id")
-    warranty_cost = fields.Monetary(readonly=True, copy=False)
+    price_unit = fields.Monetary(
+        string="Unit Price",
+        compute="_compute_price_unit",
+        store=True,
+        help="The part's price for this customer (their pricelist, else the "
+        "published sales price).",
+    )
+    charged_amount = fields.Monetary(
+        string="Customer Pays",
+        compute="_compute_charged_amount",
+        store=True,
+    )
+    warranty_cost = fields.Monetary(
+        string="Covered Cost",
+        readonly=True,
+        copy=False,
+        help="The covered share of the consumed parts at the company's cost "
+        "(product cost at consumption).",
+    )
+    can_decide_charging = fields.Boolean(compute="_compute_can_decide_charging")
 
     # ------------------------------------------------------------------
     # Computes
@@ -221,11 +272,20 @@ class AftersalesPartReservationLine(models.Model):
                 line.qty_consumed, line.product_id.uom_id
             )
 
+    # Not stored, read live: the replenishment picking's date is read when
+    # shown, without making every picking change look for reservation lines.
     @api.depends("state", "is_shortage", "qty_reserved")
     def _compute_availability(self):
         expected = self._expected_dates()
         for line in self:
-            line.expected_date = expected.get(line.id, False)
+            # The document created for this shortage says when it comes.
+            picking = line.sudo().replenishment_picking_id
+            if picking and picking.state not in ("done", "cancel"):
+                line.expected_date = picking.scheduled_date
+            elif line.replenishment_date and not picking:
+                line.expected_date = line.replenishment_date
+            else:
+                line.expected_date = expected.get(line.id, False)
             if line.state != "confirmed":
                 line.availability = False
             elif not line.is_shortage:
@@ -263,6 +323,50 @@ class AftersalesPartReservationLine(models.Model):
                 if ticket and line.product_id
                 else False
             )
+
+    @api.depends("product_id", "product_uom_id", "product_qty", "ticket_id.partner_id")
+    def _compute_price_unit(self):
+        for line in self:
+            product = line.product_id
+            if not product:
+                line.price_unit = 0.0
+                continue
+            partner = line.reservation_id.partner_id
+            pricelist = partner.sudo().property_product_pricelist
+            if pricelist:
+                line.price_unit = pricelist._get_product_price(
+                    product,
+                    line.product_qty or 1.0,
+                    currency=line.currency_id,
+                    uom=line.product_uom_id,
+                )
+            else:
+                line.price_unit = product.uom_id._compute_price(
+                    product.lst_price, line.product_uom_id
+                )
+
+    @api.depends("price_unit", "qty_consumed", "customer_pays", "covered_percent")
+    def _compute_charged_amount(self):
+        for line in self:
+            share = 1.0 - line._covered_share()
+            amount = line.price_unit * line.qty_consumed * share
+            line.charged_amount = (
+                line.currency_id.round(amount) if line.currency_id else amount
+            )
+
+    @api.depends_context("uid")
+    def _compute_can_decide_charging(self):
+        allowed = self.env.user.has_group(
+            "aftersales_service.group_aftersales_user_own"
+        )
+        for line in self:
+            line.can_decide_charging = allowed
+
+    def _covered_share(self):
+        self.ensure_one()
+        if not self.customer_pays:
+            return 1.0
+        return min(max(self.covered_percent, 0.0), 100.0) / 100.0
 
     # ------------------------------------------------------------------
     # Constraints
@@ -333,6 +437,14 @@ class AftersalesPartReservationLine(models.Model):
     # CRUD
     # ------------------------------------------------------------------
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su and any(
+            set(vals) & PART_DECISION_FIELDS for vals in vals_list
+        ):
+            self._ensure_can_decide_charging()
+        return super().create(vals_list)
+
     def write(self, vals):
         locked = {"product_id", "product_qty", "product_uom_id", "lot_id"}
         # Rights first: who may not write is refused as such.
@@ -344,7 +456,64 @@ class AftersalesPartReservationLine(models.Model):
                     "it and reserve again."
                 )
             )
-        return super().write(vals)
+        if not PART_DECISION_FIELDS & set(vals) or self.env.su:
+            return super().write(vals)
+        return self._write_decision(vals)
+
+    def _write_decision(self, vals):
+        """An agent or manager changes the charging of parts, with a reason
+        logged on the ticket; consumed parts' cost and the draft quotation
+        follow."""
+        self._ensure_can_decide_charging()
+        note = (vals.get("decision_note") or "").strip()
+        if not note:
+            raise UserError(
+                _(
+                    "Reason for Change: say why the charging decision changes "
+                    "(it is logged on the ticket)."
+                )
+            )
+        before = {line.id: line._decision_label() for line in self}
+        res = super().write(vals)
+        consumed = self.filtered(lambda line: line.state == "done")
+        consumed.sudo()._set_warranty_cost()
+        bodies = {}
+        for line in self:
+            bodies.setdefault(line.ticket_id, []).append(
+                _(
+                    "Charging of %(item)s changed from %(old)s to %(new)s by "
+                    "%(user)s: %(reason)s",
+                    item=line.product_id.display_name,
+                    old=before[line.id],
+                    new=line._decision_label(),
+                    user=self.env.user.name,
+                    reason=note,
+                )
+            )
+        for ticket, lines in bodies.items():
+            ticket.sudo().message_post(
+                body="\n".join(lines), subtype_xmlid="mail.mt_note"
+            )
+        return res
+
+    def _ensure_can_decide_charging(self):
+        if not self.env.user.has_group("aftersales_service.group_aftersales_user_own"):
+            raise AccessError(
+                _(
+                    "Only after-sales agents and managers change charging "
+                    "decisions; technicians record what they find."
+                )
+            )
+
+    def _decision_label(self):
+        self.ensure_one()
+        if not self.customer_pays:
+            return _("Free")
+        if self.covered_percent:
+            return _(
+                "Partly Charged (%(percent)s%%)", percent=round(self.covered_percent)
+            )
+        return _("Customer Pays")
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_confirmed(self):
@@ -448,6 +617,138 @@ class AftersalesPartReservationLine(models.Model):
                 move.product_qty, move.location_id, lot_id=line.lot_id, strict=False
             )
             move._recompute_state()
+
+    def action_replenish(self):
+        """Odoo's procurement for the missing parts: the warehouse's resupply
+        routes (a transfer from another warehouse), else the part's own
+        routes (e.g. Buy when purchasing is installed). The line's expected
+        date then comes from the document created."""
+        self._ensure_can_replenish()
+        lines = self.filtered("is_shortage")
+        if not lines:
+            raise UserError(
+                _("Nothing to replenish: the selected parts are not short of stock.")
+            )
+        lines.sudo()._run_replenishment()
+        return True
+
+    def _ensure_can_replenish(self):
+        user = self.env.user
+        if not (
+            user.has_group("stock.group_stock_user")
+            or user.has_group("aftersales_service.group_aftersales_user_own")
+        ):
+            raise AccessError(
+                _("Only the stock staff and after-sales agents replenish parts.")
+            )
+        self.check_access("write")
+        done = self.filtered(lambda line: line.state != "confirmed")
+        if done:
+            raise UserError(
+                _(
+                    "Only the parts of an active reservation are replenished "
+                    "(%(parts)s is not).",
+                    parts=", ".join(done.product_id.mapped("display_name")),
+                )
+            )
+
+    def _prepare_procurement(self):
+        self.ensure_one()
+        reservation = self.reservation_id
+        warehouse = reservation.warehouse_id
+        routes = self.env["stock.route"].search([("supplied_wh_id", "=", warehouse.id)])
+        values = {
+            "warehouse_id": warehouse,
+            "group_id": reservation.procurement_group_id,
+            "company_id": reservation.company_id,
+            "date_planned": reservation.date_planned or fields.Datetime.now(),
+            "date_deadline": reservation.date_planned or False,
+            "route_ids": routes,
+        }
+        return self.env["procurement.group"].Procurement(
+            self.product_id,
+            self.shortage_qty,
+            self.product_uom_id,
+            reservation.location_id,
+            f"{reservation.name}: {self.product_id.display_name}",
+            reservation.name,
+            reservation.company_id,
+            values,
+        )
+
+    def _run_replenishment(self):
+        """As superuser (the caller checked the rights): one procurement run
+        for the set, then each line notes the document created."""
+        Group = self.env["procurement.group"]
+        Group.run([line._prepare_procurement() for line in self])
+        groups = self.reservation_id.procurement_group_id
+        moves = self.env["stock.move"].search(
+            [
+                ("group_id", "in", groups.ids),
+                ("product_id", "in", self.product_id.ids),
+                ("state", "not in", ("done", "cancel")),
+                ("picking_id", "!=", False),
+            ],
+            order="id desc",
+        )
+        for line in self:
+            warehouse = line.warehouse_id
+            incoming = moves.filtered(
+                lambda m, line=line, wh=warehouse: (
+                    m.group_id == line.reservation_id.procurement_group_id
+                    and m.product_id == line.product_id
+                    and m.location_dest_id.warehouse_id == wh
+                    and m.location_id.warehouse_id != wh
+                )
+            )[:1]
+            if incoming:
+                picking = incoming.picking_id
+                line.write(
+                    {
+                        "replenishment_picking_id": picking.id,
+                        "replenishment_ref": picking.name,
+                        "replenishment_date": picking.scheduled_date,
+                    }
+                )
+                continue
+            document = line._replenishment_purchase()
+            if document:
+                line.write(document)
+        for reservation in self.reservation_id:
+            mine = self.filtered(lambda line, r=reservation: line.reservation_id == r)
+            reservation.message_post(
+                body=_(
+                    "Shortage replenished through Odoo's procurement: %(parts)s.",
+                    parts=", ".join(
+                        f"{line.product_id.display_name} "
+                        f"({line.replenishment_ref or _('no document')})"
+                        for line in mine
+                    ),
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+
+    def _replenishment_purchase(self):
+        """The purchase order line the Buy route created, when purchasing is
+        installed (it is no dependency of this addon)."""
+        self.ensure_one()
+        if "purchase.order.line" not in self.env:
+            return {}
+        po_line = self.env["purchase.order.line"].search(
+            [
+                ("product_id", "=", self.product_id.id),
+                ("order_id.origin", "ilike", self.reservation_id.name),
+                ("state", "in", ("draft", "sent", "to approve", "purchase")),
+            ],
+            order="id desc",
+            limit=1,
+        )
+        if not po_line:
+            return {}
+        return {
+            "replenishment_ref": po_line.order_id.name,
+            "replenishment_date": po_line.date_planned,
+        }
 
     def _is_charged(self):
         self.ensure_one()
@@ -567,18 +868,26 @@ class AftersalesPartReservationLine(models.Model):
 
     def _prepare_sale_line_vals(self, order):
         self.ensure_one()
-        return {
+        vals = {
             "order_id": order.id,
             "product_id": self.product_id.id,
             "product_uom_qty": self.qty_consumed,
             "product_uom": self.product_uom_id.id,
+            "price_unit": self.price_unit,
             "discount": self.covered_percent if self.covered_percent < 100 else 0.0,
         }
+        if self.charge_reason:
+            vals["name"] = f"{self.product_id.display_name}\n{self.charge_reason}"
+        return vals
 
     def _set_warranty_cost(self):
         """Cost of the consumed parts the company bears, stored per line."""
         for line in self:
-            share = 1.0 if not line.customer_pays else line.covered_percent / 100.0
+            cost = (
+                line.product_id.standard_price
+                * line.consumed_product_qty
+                * line._covered_share()
+            )
             line.warranty_cost = (
-                line.product_id.standard_price * line.consumed_product_qty * share
+                line.currency_id.round(cost) if line.currency_id else cost
             )

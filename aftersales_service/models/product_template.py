@@ -39,6 +39,11 @@ class ProductTemplate(models.Model):
         help="Selling this service product creates a service contract from "
         "this template when the sale order is confirmed.",
     )
+    aftersales_price_published = fields.Boolean(
+        string="In Service Price List",
+        help="A spare part whose price is published on the service price "
+        "list (backend and public page): no hidden fees.",
+    )
 
     def write(self, vals):
         res = super().write(vals)

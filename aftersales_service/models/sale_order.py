@@ -1,8 +1,18 @@
 from odoo import fields, models
+from odoo.exceptions import UserError
 
 
 class SaleOrder(models.Model):
     _inherit = "sale.order"
+
+    aftersales_ticket_id = fields.Many2one(
+        "aftersales.ticket",
+        string="Quoted Ticket",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The after-sales ticket whose charges this quotation holds.",
+    )
 
     aftersales_ticket_count = fields.Integer(
         string="After-Sales Tickets",
@@ -59,6 +69,55 @@ class SaleOrder(models.Model):
         return self.env["aftersales.contract"]._action_view(
             [("sale_order_id", "=", self.id)]
         )
+
+    def action_view_aftersales_quoted_ticket(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "aftersales.ticket",
+            "res_id": self.aftersales_ticket_id.id,
+            "view_mode": "form",
+        }
+
+    def _aftersales_subscribe_customers(self):
+        """The customer follows their service quotation: the portal shows it
+        to them (sale's portal rule reads the followers)."""
+        for order in self:
+            partner = order.partner_id
+            if partner not in order.message_partner_ids:
+                order.message_subscribe(partner_ids=partner.ids)
+
+    def _aftersales_check_charges(self):
+        """A ticket's quotation confirms only for the amount its charging
+        lines say: a line edited by hand on the quotation is refused."""
+        for order in self.filtered("aftersales_ticket_id"):
+            ticket = order.aftersales_ticket_id.sudo()
+            sources = [
+                *ticket.part_reservation_ids.line_ids.filtered("sale_line_id"),
+                *ticket.charge_ids.filtered("sale_line_id"),
+            ]
+            mine = [
+                source for source in sources if source.sale_line_id.order_id == order
+            ]
+            quoted = sum(source.sale_line_id.price_subtotal for source in mine)
+            expected = sum(source.charged_amount for source in mine)
+            if order.currency_id.compare_amounts(quoted, expected) != 0:
+                raise UserError(
+                    self.env._(
+                        "Quotation %(order)s asks %(quoted)s for the charges of "
+                        "ticket %(ticket)s, but its charging lines say "
+                        "%(expected)s. Press Quote on the ticket to bring the "
+                        "quotation in line.",
+                        order=order.name,
+                        quoted=order.currency_id.format(quoted),
+                        ticket=ticket.name,
+                        expected=order.currency_id.format(expected),
+                    )
+                )
+
+    def action_confirm(self):
+        self._aftersales_check_charges()
+        return super().action_confirm()
 
     def _action_confirm(self):
         res = super()._action_confirm()

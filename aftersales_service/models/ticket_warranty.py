@@ -14,7 +14,6 @@ WARRANTY_TECHNICIAN_FIELDS = {
     "warranty_exclusion_note",
     "fault_code_id",
     "performance_failure",
-    "charge_ids",
 }
 
 THREE_GUARANTEE_RIGHTS = [
@@ -365,7 +364,11 @@ class AftersalesTicket(models.Model):
                 if charge_type not in present
             ]
         self.env["aftersales.ticket.charge"].create(vals_list)
-        self.charge_ids._compute_decision()
+        # Decided again by their compute (not a hand-made change: no reason).
+        charges = self.charge_ids
+        for fname in ("decision", "covered_percent"):
+            self.env.add_to_compute(charges._fields[fname], charges)
+        charges.flush_recordset(["decision", "covered_percent"])
         return True
 
     def action_propose_replacement(self):
@@ -598,6 +601,7 @@ class AftersalesTicket(models.Model):
                     ("qty_consumed", ">", 0),
                 ]
             )
+            .sorted(lambda line: (line.date_consumed or fields.Datetime.now(), line.id))
         )
         if not lines:
             return
@@ -617,9 +621,15 @@ class AftersalesTicket(models.Model):
             if not warranty or warranty.state == "void" or days <= 0 or key in done:
                 continue
             done.add(key)
+            # The parts' own warranty runs from the day they were fitted.
+            start = (
+                fields.Date.context_today(self, line.date_consumed)
+                if line.date_consumed
+                else today
+            )
             vals_list.append(
                 Component._prepare_repair_vals(
-                    warranty, ticket, line.product_id, days, today
+                    warranty, ticket, line.product_id, days, start
                 )
             )
         Component.create(vals_list)

@@ -84,6 +84,16 @@ class AftersalesKpiReport(models.Model):
     )
     parts_cost = fields.Float(readonly=True)
     warranty_cost = fields.Float(readonly=True)
+    covered_cost = fields.Float(
+        readonly=True,
+        help="What the company bore for the ticket under warranty or contract, "
+        "at cost: covered parts, labour and travel.",
+    )
+    charged_amount = fields.Float(
+        string="Charged to Customer",
+        readonly=True,
+        help="What the customer pays for parts, labour and travel (untaxed).",
+    )
     cost_per_ticket = fields.Float(
         string="Cost per Ticket",
         readonly=True,
@@ -276,7 +286,9 @@ class AftersalesKpiReport(models.Model):
                 END AS no_show_rate,
                 CASE WHEN t.report_signed_date IS NOT NULL
                      THEN t.report_signed_hours
-                END AS report_signed_hours
+                END AS report_signed_hours,
+                COALESCE(t.covered_cost, 0) AS covered_cost,
+                COALESCE(t.charged_amount, 0) AS charged_amount
             FROM aftersales_ticket t
             LEFT JOIN res_partner partner ON partner.id = t.partner_id
             LEFT JOIN sla ON sla.ticket_id = t.id

@@ -38,6 +38,8 @@ SUMMARY_KPIS = [
         "hours",
         False,
     ),
+    ("covered_cost", _lt("Warranty and contract cost"), "money", False),
+    ("charged_amount", _lt("Charged to customers"), "money", False),
 ]
 PERCENT_KPIS = {key for key, _label, fmt, _chart in SUMMARY_KPIS if fmt == "pct"}
 
@@ -229,6 +231,8 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
             "closed_count": "sum(closed_count)",
             "parts_cost": "sum(parts_cost)",
             "warranty_cost": "sum(warranty_cost)",
+            "covered_cost": "sum(covered_cost)",
+            "charged_amount": "sum(charged_amount)",
         }
         select = ", ".join(
             aggregates.get(key, f"avg({key})") for key, *_rest in SUMMARY_KPIS
@@ -493,11 +497,14 @@ class AftersalesKpiWorkbookWizard(models.TransientModel):
             (_("Warranty cost"), "money", 15),
             (_("Parts cost"), "money", 15),
             (_("Warranty cost per ticket"), "money", 16),
+            (_("Warranty and contract cost (parts, labour, travel)"), "money", 18),
+            (_("Charged to customers"), "money", 15),
         ]
         rows = self._grouped_rows(
             "COALESCE(pt.name->>'en_US', '(no product)'), count(*), "
             "sum(k.warranty_cost), sum(k.parts_cost), "
-            "sum(k.warranty_cost) / count(*)",
+            "sum(k.warranty_cost) / count(*), "
+            "sum(k.covered_cost), sum(k.charged_amount)",
             "1",
         )
         self._write_table(sheet, formats, headers, [tuple(map(_num, r)) for r in rows])
