@@ -102,6 +102,8 @@
         "wizards/aftersales_visit_dispatch_wizard_views.xml",
         "views/stock_picking_views.xml",
         "wizards/aftersales_carry_in_wizard_views.xml",
+        "views/aftersales_ticket_guarantee_views.xml",
+        "wizards/aftersales_guarantee_wizard_views.xml",
         "views/menus.xml",
     ],
     "demo": [

@@ -104,6 +104,8 @@ MODEL_ACCESS = {
         "other_company": "rwc",
     },
     "aftersales.carry.in.wizard": {"technician": "rwc", **AGENT_WIZARD},
+    # three guarantees: agents and managers carry them out, technicians not
+    "aftersales.guarantee.wizard": AGENT_WIZARD,
     # certifications: HR and managers maintain them, staff read them
     "aftersales.certification": {**STAFF_READ, "hr": "rwcu", **MANAGERS},
     "aftersales.fault.remedy": CONFIGURATION,

@@ -58,6 +58,8 @@ from . import aftersales_visit_photo
 from . import aftersales_visit_measurement
 from . import aftersales_visit_inspection
 from . import ticket_field
+from . import account_move
+from . import ticket_guarantee
 from . import ticket_visit_report
 from . import aftersales_certification
 from . import aftersales_visit_dispatch

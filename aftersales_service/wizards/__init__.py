@@ -10,3 +10,4 @@ from . import aftersales_visit_sign_wizard
 from . import aftersales_visit_dispatch_wizard
 from . import aftersales_visit_dispatch_wizard_line
 from . import aftersales_carry_in_wizard
+from . import aftersales_guarantee_wizard
