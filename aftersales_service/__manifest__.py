@@ -29,6 +29,7 @@
         "security/aftersales_visit_report_security.xml",
         "security/aftersales_dispatch_security.xml",
         "security/aftersales_field_modes_security.xml",
+        "security/aftersales_loan_security.xml",
         "data/aftersales_stage_data.xml",
         "data/aftersales_channel_data.xml",
         "data/mail_message_subtype_data.xml",
@@ -44,6 +45,7 @@
         "data/aftersales_visit_mail_template_data.xml",
         "report/aftersales_unit_receipt_report.xml",
         "data/aftersales_field_modes_data.xml",
+        "data/aftersales_loan_data.xml",
         "views/aftersales_ticket_views.xml",
         "views/aftersales_team_views.xml",
         "views/aftersales_channel_views.xml",
@@ -104,6 +106,7 @@
         "wizards/aftersales_carry_in_wizard_views.xml",
         "views/aftersales_ticket_guarantee_views.xml",
         "wizards/aftersales_guarantee_wizard_views.xml",
+        "views/aftersales_loan_views.xml",
         "views/menus.xml",
     ],
     "demo": [

@@ -60,6 +60,8 @@ from . import aftersales_visit_inspection
 from . import ticket_field
 from . import account_move
 from . import ticket_guarantee
+from . import aftersales_loan
+from . import ticket_loan
 from . import ticket_visit_report
 from . import aftersales_certification
 from . import aftersales_visit_dispatch
