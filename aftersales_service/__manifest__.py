@@ -107,6 +107,7 @@
         "views/aftersales_ticket_guarantee_views.xml",
         "wizards/aftersales_guarantee_wizard_views.xml",
         "views/aftersales_loan_views.xml",
+        "views/aftersales_portal_guarantee_templates.xml",
         "views/menus.xml",
     ],
     "demo": [

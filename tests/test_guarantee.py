@@ -10,7 +10,7 @@ from freezegun import freeze_time
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import Form, new_test_user
+from odoo.tests import Form, HttpCase, new_test_user
 
 from .test_warranty import WarrantyCase
 
@@ -369,3 +369,38 @@ class TestGuaranteeExchange(GuaranteeCase):
         # The technician may not hand over units.
         with self.assertRaises(AccessError):
             ticket.with_user(self.user_technician).action_guarantee_deliver()
+
+
+class TestGuaranteePortal(GuaranteeCase, HttpCase):
+    """The customer follows the return or exchange on the portal page of
+    their service request."""
+
+    def test_portal_shows_the_exchange_and_the_refund(self):
+        __, __, invoice = self._sell(self.lot_ac1)
+        ticket = self._ticket()
+        self._wizard(ticket, "return").action_confirm()
+        credit = self._refunds(invoice)
+        lot = self._make_lots(self.product_ac, 1, "PORTAL")
+        self._sell(lot)
+        (new,) = self._stock(["AC-PORTAL-NEW"])
+        exchange = self._ticket(lot=lot)
+        self._wizard(exchange, "exchange", lot_id=new).action_confirm()
+
+        self.authenticate("as_portal", "as_portal")
+        page = self.url_open(ticket.access_url)
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("Return and Refund", page.text)
+        self.assertIn(ticket.guarantee_return_picking_id.name, page.text)
+        self.assertIn(credit.name, page.text)
+        page = self.url_open(exchange.access_url)
+        self.assertIn("New Unit to Deliver", page.text)
+        self.assertIn("AC-PORTAL-NEW", page.text)
+        self.assertIn("being prepared for you", page.text)
+        exchange.with_user(self.user_agent).action_guarantee_deliver()
+        page = self.url_open(exchange.access_url)
+        self.assertIn("delivered", page.text)
+        self.assertIn(exchange.guarantee_new_warranty_id.name, page.text)
+        # Another customer's request stays closed to this customer.
+        self.authenticate(None, None)
+        self.assertEqual(self.url_open(ticket.access_url).status_code, 200)
+        self.assertNotIn(credit.name, self.url_open(ticket.access_url).text)
