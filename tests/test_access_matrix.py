@@ -110,6 +110,17 @@ MODEL_ACCESS = {
         "other_company": "rwc",
     },
     "aftersales.carry.in.wizard": {"technician": "rwc", **AGENT_WIZARD},
+    # three guarantees: agents and managers carry them out, technicians not
+    "aftersales.guarantee.wizard": AGENT_WIZARD,
+    # loaners: agents lend and take back, stock staff and technicians read
+    "aftersales.loan": {
+        "technician": "r",
+        "agent": "rwc",
+        "dispatcher": "rwc",
+        "stock": "r",
+        "manager": "rwcu",
+        "other_company": "rwcu",
+    },
     # certifications: HR and managers maintain them, staff read them
     "aftersales.certification": {**STAFF_READ, "hr": "rwcu", **MANAGERS},
     "aftersales.fault.remedy": CONFIGURATION,

@@ -59,6 +59,10 @@ from . import aftersales_visit_photo
 from . import aftersales_visit_measurement
 from . import aftersales_visit_inspection
 from . import ticket_field
+from . import account_move
+from . import ticket_guarantee
+from . import aftersales_loan
+from . import ticket_loan
 from . import ticket_visit_report
 from . import aftersales_contract_template
 from . import aftersales_contract_line

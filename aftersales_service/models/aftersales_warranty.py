@@ -192,6 +192,31 @@ class AftersalesWarranty(models.Model):
     void_reason = fields.Text(tracking=True, copy=False)
     void_date = fields.Date(readonly=True, copy=False)
 
+    # Three guarantees: the unit exchanged or replaced
+    replaced_by_warranty_id = fields.Many2one(
+        "aftersales.warranty",
+        string="Replaced By",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The warranty of the new unit delivered in exchange for this one.",
+    )
+    replaces_warranty_id = fields.Many2one(
+        "aftersales.warranty",
+        string="Replaces",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The warranty of the faulty unit this new unit replaces.",
+    )
+    aftersales_guarantee_ticket_id = fields.Many2one(
+        "aftersales.ticket",
+        string="Exchanged Under",
+        readonly=True,
+        copy=False,
+        help="The ticket whose exchange or replacement delivered this unit.",
+    )
+
     # History
     ticket_ids = fields.Many2many(
         "aftersales.ticket",
@@ -449,6 +474,22 @@ class AftersalesWarranty(models.Model):
             "default_partner_id": self.partner_id.id,
         }
         return action
+
+    def action_view_replaced_by(self):
+        self.ensure_one()
+        return self.replaced_by_warranty_id._aftersales_form_action()
+
+    def action_view_replaces(self):
+        self.ensure_one()
+        return self.replaces_warranty_id._aftersales_form_action()
+
+    def _aftersales_form_action(self):
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+        }
 
     def action_print_certificate(self):
         return self.env.ref(

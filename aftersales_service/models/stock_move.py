@@ -30,6 +30,8 @@ class StockMove(models.Model):
                 and m.location_dest_id.usage == "customer"
                 and m.location_id.usage != "customer"
                 and m.product_id.tracking == "serial"
+                # a loaner lent stays the company's: no warranty for it
+                and m.picking_id.aftersales_guarantee_flow != "loan_out"
             )
         )
         if moves.group_id:

@@ -6,6 +6,13 @@ UNIT_FLOWS = [
     ("out", "Unit Return"),
 ]
 
+GUARANTEE_FLOWS = [
+    ("return", "Three-Guarantee Return"),
+    ("delivery", "Exchange Delivery"),
+    ("loan_out", "Loaner Lent"),
+    ("loan_in", "Loaner Taken Back"),
+]
+
 
 class StockPicking(models.Model):
     """Transfers of a customer's unit for a carry-in / mail-in repair: the
@@ -39,12 +46,40 @@ class StockPicking(models.Model):
         help="The customer sends the unit by mail (and gets it back by mail).",
     )
 
+    # Three guarantees and loaners: what stock users see of after-sales
+    aftersales_guarantee_ticket_id = fields.Many2one(
+        "aftersales.ticket",
+        string="Guarantee Ticket",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The ticket whose return, exchange or loaner this transfer moves.",
+    )
+    aftersales_guarantee_flow = fields.Selection(
+        GUARANTEE_FLOWS,
+        string="After-Sales Move",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+    )
+    aftersales_loan_id = fields.Many2one(
+        "aftersales.loan",
+        string="Loan",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+    )
+
     def _action_done(self):
         self._aftersales_check_unit()
         res = super()._action_done()
         units = self.filtered(lambda p: p.aftersales_unit_flow and p.state == "done")
         if units:
             units._aftersales_unit_done()
+        for picking in self.filtered(
+            lambda p: p.aftersales_guarantee_flow == "delivery" and p.state == "done"
+        ):
+            picking.aftersales_guarantee_ticket_id._guarantee_delivered(picking)
         return res
 
     def _aftersales_check_unit(self):

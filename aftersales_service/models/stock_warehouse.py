@@ -72,6 +72,34 @@ class StockWarehouse(models.Model):
         copy=False,
         help="Operation type returning a repaired unit to its customer.",
     )
+    # Loaner units lent while the customer's unit is in repair
+    aftersales_loaner_location_id = fields.Many2one(
+        "stock.location",
+        string="Loaner Pool",
+        check_company=True,
+        copy=False,
+        domain="[('usage', '=', 'internal')]",
+        help="The loaner units of this service point: outside the stock for "
+        "sale, lent from here and taken back here.",
+    )
+    aftersales_loan_out_type_id = fields.Many2one(
+        "stock.picking.type",
+        string="Loaner Lending Operation",
+        check_company=True,
+        copy=False,
+    )
+    aftersales_loan_in_type_id = fields.Many2one(
+        "stock.picking.type",
+        string="Loaner Return Operation",
+        check_company=True,
+        copy=False,
+    )
+    aftersales_loan_red_days = fields.Integer(
+        string="Loaner Red After (days overdue)",
+        default=3,
+        help="An overdue loaner turns its ticket yellow, and red once it is "
+        "this many days overdue.",
+    )
     aftersales_parts_expiry_hours = fields.Integer(
         string="Reservation Expiry (hours)",
         default=72,
@@ -116,6 +144,7 @@ class StockWarehouse(models.Model):
         warehouses = super().create(vals_list)
         warehouses._aftersales_parts_setup()
         warehouses._aftersales_workshop_setup()
+        warehouses._aftersales_loaner_setup()
         return warehouses
 
     def _aftersales_prepare_location_vals(self, name):
@@ -237,3 +266,51 @@ class StockWarehouse(models.Model):
         self.sudo().with_context(active_test=False).search(
             []
         )._aftersales_workshop_setup()
+
+    def _aftersales_prepare_loan_type_vals(self, flow, pool):
+        """Operation type lending (``flow`` "out") or taking back ("in")
+        the loaner units of the pool."""
+        self.ensure_one()
+        customers = self.env.ref("stock.stock_location_customers")
+        outgoing = flow == "out"
+        return {
+            "name": _("Loaners Lent") if outgoing else _("Loaners Taken Back"),
+            "code": "outgoing" if outgoing else "incoming",
+            "sequence_code": "LNOUT" if outgoing else "LNIN",
+            "default_location_src_id": pool.id if outgoing else customers.id,
+            "default_location_dest_id": customers.id if outgoing else pool.id,
+            "use_create_lots": False,
+            "use_existing_lots": True,
+            "warehouse_id": self.id,
+            "company_id": self.company_id.id,
+        }
+
+    def _aftersales_loaner_setup(self):
+        """Create what the loaner flow needs on each warehouse that lacks
+        it: the loaner pool location, the lending and return operations."""
+        Location = self.env["stock.location"].sudo()
+        PickingType = self.env["stock.picking.type"].sudo()
+        for warehouse in self.sudo():
+            pool = warehouse.aftersales_loaner_location_id
+            if not pool:
+                pool = Location.create(
+                    warehouse._aftersales_prepare_location_vals(_("Loaners"))
+                )
+                warehouse.aftersales_loaner_location_id = pool
+            vals = {}
+            if not warehouse.aftersales_loan_out_type_id:
+                vals["aftersales_loan_out_type_id"] = PickingType.create(
+                    warehouse._aftersales_prepare_loan_type_vals("out", pool)
+                ).id
+            if not warehouse.aftersales_loan_in_type_id:
+                vals["aftersales_loan_in_type_id"] = PickingType.create(
+                    warehouse._aftersales_prepare_loan_type_vals("in", pool)
+                ).id
+            if vals:
+                warehouse.write(vals)
+
+    @api.model
+    def _aftersales_loaner_setup_all(self):
+        self.sudo().with_context(active_test=False).search(
+            []
+        )._aftersales_loaner_setup()

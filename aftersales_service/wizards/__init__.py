@@ -11,3 +11,4 @@ from . import aftersales_visit_dispatch_wizard
 from . import aftersales_visit_dispatch_wizard_line
 from . import aftersales_carry_in_wizard
 from . import aftersales_settlement_wizard
+from . import aftersales_guarantee_wizard
