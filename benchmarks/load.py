@@ -296,6 +296,20 @@ class Odoo:
         self.workdir = workdir
         self.cluster = cluster
         self.python = sys.executable
+        # odoo-bin rather than ``-m odoo``: prefork servers start their
+        # websocket process again from sys.argv
+        odoo_bin = os.path.join(
+            os.path.dirname(os.path.dirname(odoo.__file__)), "odoo-bin"
+        )
+        self.odoo_cmd = (
+            [self.python, odoo_bin]
+            if os.path.exists(odoo_bin)
+            else [
+                self.python,
+                "-m",
+                "odoo",
+            ]
+        )
         self.data_dir = os.path.join(workdir, "odoo-data")
         os.makedirs(self.data_dir, exist_ok=True)
         addons = [os.path.join(os.path.dirname(odoo.__file__), "addons"), REPO_ROOT]
@@ -344,9 +358,7 @@ class Odoo:
         start = time.monotonic()
         result = subprocess.run(
             [
-                self.python,
-                "-m",
-                "odoo",
+                *self.odoo_cmd,
                 "-c",
                 conf,
                 "-d",
@@ -378,11 +390,12 @@ class Odoo:
         args = []
         if not http_port:
             options.pop("http_port")
+            options.pop("gevent_port")
             args.append("--no-http")
         conf = self.write_conf(name, **options)
         env = dict(os.environ, ODOO_PGAPPNAME=f"odoo-{name}-{{pid}}")
         proc = subprocess.Popen(
-            [self.python, "-m", "odoo", "-c", conf, *args],
+            [*self.odoo_cmd, "-c", conf, *args],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=open(os.path.join(self.workdir, f"odoo-{name}.stderr"), "w"),
@@ -646,7 +659,7 @@ def seed(conf, tickets_total, marker):
                 for i, ticket in enumerate(tech_tickets)
             ]
         )
-        reservations[100:].action_confirm()
+        reservations[100:150].action_confirm()
         expiring = Reservation.create(
             [
                 {
@@ -655,11 +668,10 @@ def seed(conf, tickets_total, marker):
                         Command.create({"product_id": parts[0].id, "product_qty": 1})
                     ],
                 }
-                for ticket in portal_tickets[:30]
+                for ticket in portal_tickets[:15]
             ]
         )
         expiring.action_confirm()
-        admin.password = "load"
         env.flush_all()
         cr.commit()
         log(
@@ -1273,6 +1285,7 @@ class Harness:
         self.odoo.start_server("cron", None, None, 0, 1)
         for index in range(len(self.args.http_ports)):
             self.odoo.wait_ready(f"http{index + 1}")
+        self.wait_cron_listening()
         log(
             f"{len(self.args.http_ports)} Odoo servers x {self.args.workers} workers "
             "and 1 cron process ready"
@@ -1340,6 +1353,20 @@ class Harness:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
     # -------------------------------------------------------------- crons
+
+    def wait_cron_listening(self, timeout=180):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.odoo.servers["cron"]["proc"].poll() is not None:
+                raise SystemExit("the cron process exited; see odoo-cron.stderr")
+            listening = self.cluster.query(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name "
+                "LIKE 'odoo-cron-%%' AND datname = 'postgres'"
+            )[0][0]
+            if listening:
+                return
+            time.sleep(1)
+        raise SystemExit(f"the cron process did not start in {timeout} s")
 
     def trigger_crons(self, keys):
         self.cluster.query(
@@ -1483,17 +1510,15 @@ class Harness:
              WHERE d.datname = %s AND s.query ~* '^\\s*(select|with)'
                AND s.query !~* 'pg_stat_statements'
         """
-        primary = self.cluster.query(sql, [DB_NAME], dbname="postgres")[0][0]
-        replica = self.cluster.query(
-            sql, [DB_NAME], port=self.cluster.replica_port, dbname="postgres"
-        )[0][0]
+        primary = self.cluster.query(sql, [DB_NAME])[0][0]
+        replica = self.cluster.query(sql, [DB_NAME], port=self.cluster.replica_port)[0][
+            0
+        ]
         return int(primary), int(replica)
 
     def reset_statements(self):
         for port in (self.cluster.primary_port, self.cluster.replica_port):
-            self.cluster.query(
-                "SELECT pg_stat_statements_reset()", port=port, dbname="postgres"
-            )
+            self.cluster.query("SELECT pg_stat_statements_reset()", port=port)
 
     def run_load(self):
         duration = self.args.duration
@@ -2086,7 +2111,7 @@ def parse_args(argv=None):
         "--kill-after", type=float, default=1.5, help="seconds before the kill"
     )
     parser.add_argument(
-        "--save-rounds", type=int, default=20, help="rounds of simultaneous saves"
+        "--save-rounds", type=int, help="rounds of simultaneous saves (20; quick 5)"
     )
     parser.add_argument("--report", help="append the report (markdown) to this file")
     parser.add_argument(
@@ -2103,6 +2128,7 @@ def parse_args(argv=None):
     args.tickets = args.tickets or (5_000 if args.quick else 100_000)
     args.duration = args.duration or (60.0 if args.quick else 600.0)
     args.cron_interval = args.cron_interval or (15.0 if args.quick else 60.0)
+    args.save_rounds = args.save_rounds or (5 if args.quick else 20)
     args.http_ports = [int(p) for p in args.http_ports.split(",")]
     args.think = tuple(float(x) for x in args.think.split(","))
     args.users = sum(count for *__, count in ROLE_MIX)
