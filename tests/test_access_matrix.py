@@ -306,6 +306,7 @@ RECORD_ACCESS = {
     "aftersales.contract": {
         "portal": ("mine", ""),
         "technician": ("mine colleague", ""),
+        "partner_technician": ("colleague", ""),  # their tickets' customer
         "agent": ("mine colleague", ""),
         "dispatcher": ("mine colleague", ""),
         "sales": ("mine colleague", ""),

@@ -721,7 +721,7 @@ class AftersalesPartReservationLine(models.Model):
                     "Shortage replenished through Odoo's procurement: %(parts)s.",
                     parts=", ".join(
                         f"{line.product_id.display_name} "
-                        f"({line.replenishment_ref or _('no document')})"
+                        f"({line.replenishment_ref or self.env._('no document')})"
                         for line in mine
                     ),
                 ),

@@ -598,14 +598,16 @@ class AftersalesWarranty(models.Model):
                 "out",
                 0,
                 False,
-                lambda: _("warranty void: %(reason)s", reason=self.void_reason or ""),
+                lambda: self.env._(
+                    "warranty void: %(reason)s", reason=self.void_reason or ""
+                ),
             )
         if date < self.delivery_date:
             return (
                 "unknown",
                 0,
                 False,
-                lambda: _("the ticket is dated before the delivery"),
+                lambda: self.env._("the ticket is dated before the delivery"),
             )
         main_in = bool(self.end_date) and date <= self.end_date
         covering = self.component_ids.filtered(
@@ -619,7 +621,7 @@ class AftersalesWarranty(models.Model):
                 "in",
                 (self.end_date - date).days,
                 self.end_date,
-                lambda: _(
+                lambda: self.env._(
                     "in warranty until %(end)s",
                     end=format_date(self.env, self.end_date),
                 ),
@@ -632,13 +634,15 @@ class AftersalesWarranty(models.Model):
                 "partly",
                 (end - date).days,
                 end,
-                lambda: _(
+                lambda: self.env._(
                     "partly in warranty: %(covered)s covered, %(ended)s ended",
                     covered=", ".join(
-                        ([_("whole unit")] if main_in else []) + covering.mapped("name")
+                        ([self.env._("whole unit")] if main_in else [])
+                        + covering.mapped("name")
                     ),
                     ended=", ".join(
-                        ([] if main_in else [_("whole unit")]) + ended.mapped("name")
+                        ([] if main_in else [self.env._("whole unit")])
+                        + ended.mapped("name")
                     ),
                 ),
             )
@@ -646,7 +650,7 @@ class AftersalesWarranty(models.Model):
             "out",
             0,
             False,
-            lambda: _(
+            lambda: self.env._(
                 "warranty ended %(end)s", end=format_date(self.env, self.end_date)
             ),
         )

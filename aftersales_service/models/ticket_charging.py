@@ -241,7 +241,7 @@ class AftersalesTicket(models.Model):
         if new_orders:
             todo._message_log_batch(
                 bodies={
-                    ticket.id: _(
+                    ticket.id: self.env._(
                         "Quotation %(order)s created for what the customer pays.",
                         order=ticket.quotation_id._get_html_link(),
                     )
