@@ -64,4 +64,5 @@ from . import aftersales_visit_dispatch
 from . import ticket_service_partner
 from . import aftersales_visit_settlement
 from . import aftersales_demo
+from . import aftersales_demo_partner
 from . import mail_thread

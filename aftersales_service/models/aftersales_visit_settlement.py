@@ -42,6 +42,15 @@ class AftersalesVisit(models.Model):
             ]
         )
 
+    def _partner_team_vals(self, team):
+        """Sending a candidate of ``team`` (from the ranking): a partner's
+        technician works their own team's visits only, so the visit goes to
+        the partner-operated team with them."""
+        self.ensure_one()
+        if team.service_partner_id and team != self.team_id:
+            return {"team_id": team.id}
+        return {}
+
     # ------------------------------------------------------------------
     # Settlement
     # ------------------------------------------------------------------
