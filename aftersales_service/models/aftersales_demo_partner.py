@@ -114,6 +114,7 @@ class AftersalesDemo(models.AbstractModel):
         on_site.write({"work_done": work})
         on_site._sign(signer, SIGNATURE)
         signed = arrival + timedelta(hours=hours)
+        env.flush_all()
         env.cr.execute(
             "UPDATE aftersales_visit SET create_date = %s, check_in_date = %s,"
             " check_out_date = %s, signed_on = %s, duration = %s WHERE id = %s",

@@ -19,7 +19,7 @@ class AftersalesVisit(models.Model):
         index="btree_not_null",
     )
     parts_consumed_summary = fields.Char(
-        string="Parts Consumed",
+        string="Consumed Parts in Short",
         compute="_compute_parts_consumed_summary",
         compute_sudo=True,
     )
