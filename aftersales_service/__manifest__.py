@@ -132,6 +132,7 @@
         "demo/aftersales_fault_code_demo.xml",
         "demo/aftersales_charging_demo.xml",
         "demo/aftersales_ticket_demo.xml",
+        "demo/aftersales_partner_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -15,9 +15,11 @@
 
 Data: an organisation of 1 headquarters, 5 regions and 20 service points
 (one state each) with T/20 technicians per point, all with the product
-line's skill, 80% with a valid certification; visits inserted with SQL
-(``INSERT ... SELECT unnest``, not the ORM) over the working days of the
-month, about 5 a day per technician, 90% still to do. Everything is rolled
+line's skill, 80% with a valid certification, and all of them also in the
+headquarters' pool, so that every technician is a candidate for a visit;
+visits inserted with SQL (``INSERT ... SELECT unnest``, not the ORM) over
+the working days of the month, about 5 a day per technician, 90% still to
+do. Everything is rolled
 back at the end. Run it from the repository root with the Python that runs
 Odoo 18, on a database with the addon installed and no demo data; see
 benchmarks/README.md, "How to run":
@@ -25,6 +27,8 @@ benchmarks/README.md, "How to run":
     $ODOO_PYTHON benchmarks/bench_dispatch.py -d aftersales_bench
 """
 
+import cProfile
+import pstats
 import statistics
 import time
 from datetime import datetime, timedelta
@@ -47,6 +51,9 @@ def parse_args():
         "--visits", type=int, default=50_000, help="visits in the month (SQL)"
     )
     parser.add_argument("--runs", type=int, default=5, help="measured runs")
+    parser.add_argument(
+        "--profile", action="store_true", help="print a cProfile of each path"
+    )
     return parser.parse_args()
 
 
@@ -116,6 +123,9 @@ def setup(env, args):
     per_point = {point: employees[i::POINTS] for i, point in enumerate(points)}
     for point, pool in per_point.items():
         point.technician_ids = [Command.set(pool.ids)]
+    # every technician may be sent from headquarters: all of them are
+    # candidates for every visit (the ranking's worst case)
+    hq.technician_ids = [Command.set(employees.ids)]
     env["hr.employee.skill"].create(
         [
             {
@@ -131,7 +141,7 @@ def setup(env, args):
         [
             {"employee_id": employee.id, "skill_id": skill.id}
             for i, employee in enumerate(employees)
-            if i % 5
+            if (i // POINTS) % 5  # 4 in 5 of each point's technicians
         ]
     )
     print(
@@ -204,16 +214,19 @@ def insert_visits(env, data, count, offset):
     technicians, teams, starts, states = [], [], [], []
     slots = (8, 10, 12, 14, 16)
     for n in range(offset, offset + count):
-        employee = employees[n % len(employees)]
+        index = n % len(employees)
+        employee = employees[index]
         rank = n // len(employees)
-        day = days[(rank // len(slots)) % len(days)]
-        hour = slots[rank % len(slots)]
+        # spread over the month whatever the count: a tenth of the visits
+        # already keeps some candidates busy in the visit's window
+        day = days[(rank * 7 + index) % len(days)]
+        hour = slots[(rank // len(days) + index) % len(slots)]
         technicians.append(employee.id)
         teams.append(data["team_of"][employee.id])
         starts.append(
             datetime.combine(day, datetime.min.time()) + timedelta(hours=hour)
         )
-        states.append("done" if n % 10 == 0 else ("planned", "confirmed")[n % 2])
+        states.append("done" if rank % 10 == 0 else ("planned", "confirmed")[rank % 2])
     env.cr.execute(
         """
         INSERT INTO aftersales_visit (
@@ -244,37 +257,61 @@ def insert_visits(env, data, count, offset):
 
 
 def measure(env, runs, func):
-    """Median and minimum seconds, and queries, of ``func()`` over ``runs``
-    runs after a warm-up, each with an empty cache."""
+    """Median and minimum seconds, queries, and the median CPU seconds of
+    this process (the machine's load aside) of ``func()`` over ``runs`` runs
+    after a warm-up, each with an empty cache."""
     func()
-    seconds, queries = [], []
+    seconds, queries, cpu = [], [], []
     for __ in range(runs):
         env.invalidate_all()
         count = env.cr.sql_log_count
         start = time.perf_counter()
+        start_cpu = time.process_time()
         result = func()
         env.flush_all()
         seconds.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
         queries.append(env.cr.sql_log_count - count)
-    return statistics.median(seconds), min(seconds), max(queries), result
+    return Measure(
+        statistics.median(seconds),
+        min(seconds),
+        max(queries),
+        statistics.median(cpu),
+        result,
+    )
+
+
+class Measure:
+    def __init__(self, median, best, queries, cpu, result):
+        self.median, self.best, self.queries = median, best, queries
+        self.cpu, self.result = cpu, result
+
+    def __str__(self):
+        return (
+            f"median {self.median * 1000:.0f} ms (min {self.best * 1000:.0f}, "
+            f"process CPU {self.cpu * 1000:.0f}), {self.queries} queries"
+        )
 
 
 def bench_suggest(env, data, args, label):
-    visit = data["visit"].with_user(data["dispatcher"])
+    # the context the web client sends with every call
+    visit = (
+        data["visit"]
+        .with_user(data["dispatcher"])
+        .with_context(lang="en_US", tz="UTC", hierarchical_naming=False)
+    )
     rank = measure(env, args.runs, lambda: visit._dispatch_rank())
     suggest = measure(env, args.runs, lambda: visit.action_suggest_technician())
     total = env["aftersales.visit"].search_count([("id", "!=", visit.id)])
     print(f"{label}: {args.technicians} technicians, {total} visits in the month")
+    first = rank.result[0]
     print(
-        f"  ranking: median {rank[0] * 1000:.0f} ms (min {rank[1] * 1000:.0f}), "
-        f"{rank[2]} queries, {len(rank[3])} candidates, first: "
-        f"{rank[3][0]['employee'].name} ({'; '.join(rank[3][0]['reasons'])})"
+        f"  ranking: {rank}; {len(rank.result)} candidates, first: "
+        f"{first['employee'].name} ({'; '.join(first['reasons'])})"
     )
-    print(
-        f"  Suggest Technician (ranking + dialog): median "
-        f"{suggest[0] * 1000:.0f} ms (min {suggest[1] * 1000:.0f}), "
-        f"{suggest[2]} queries"
-    )
+    print(f"  Suggest Technician (ranking + dialog): {suggest}")
+    if args.profile:
+        profile(env, lambda: visit._dispatch_rank())
 
 
 def bench_calendar(env, data, args):
@@ -302,13 +339,21 @@ def bench_calendar(env, data, args):
     everyone = env["aftersales.visit"].search_count(domain)
     print(
         f"dispatch calendar, week of {monday}, as the dispatcher of "
-        f"{data['region'].name}: {len(result[3])} visits shown "
+        f"{data['region'].name}: {len(result.result)} visits shown "
         f"(of {everyone} to do that week in all teams), fields {sorted(fnames)}"
     )
-    print(
-        f"  search_read: median {result[0] * 1000:.0f} ms "
-        f"(min {result[1] * 1000:.0f}), {result[2]} queries"
-    )
+    print(f"  search_read: {result}")
+    if args.profile:
+        profile(env, lambda: Visit.search_read(domain, sorted(fnames)))
+
+
+def profile(env, func):
+    env.invalidate_all()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    func()
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
 
 
 def main():

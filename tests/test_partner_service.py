@@ -309,6 +309,18 @@ class TestPartnerTechnician(PartnerServiceCase):
         self.assertEqual(visit.team_id, self.team_partner)
         self.assertEqual(visit.with_user(self.user_partner_tech).name, visit.name)
 
+    def test_auto_assignment_sends_the_partner_with_the_visit(self):
+        self.team_point.visit_auto_assign = True
+        ticket = self._create_ticket(
+            partner_id=self.customer_remote.id, team_id=self.team_point.id
+        )
+        start, stop = self._working_window(self.emp_partner, days=4)
+        visit = self.env["aftersales.visit"].create(
+            {"ticket_id": ticket.id, "planned_start": start, "planned_stop": stop}
+        )
+        self.assertEqual(visit.technician_id, self.emp_partner)
+        self.assertEqual(visit.team_id, self.team_partner)
+
 
 class TestSettlement(PartnerServiceCase):
     @classmethod
@@ -425,6 +437,33 @@ class TestSettlement(PartnerServiceCase):
             self.assertNotIn(visit.name, html)
         self.assertIn("Fan Motor × 2", html)
         self.assertEqual(wizard.action_print()["report_type"], "qweb-pdf")
+
+    def test_settlement_list_queries_do_not_grow_with_the_visits(self):
+        Visit = self.env["aftersales.visit"].with_user(self.user_manager)
+        fnames = [
+            "signed_on",
+            "name",
+            "ticket_id",
+            "partner_id",
+            "visit_type",
+            "technician_id",
+            "check_in_date",
+            "check_out_date",
+            "duration",
+            "parts_consumed_summary",
+        ]
+
+        def queries(domain):
+            self.env.invalidate_all()
+            start = self.env.cr.sql_log_count
+            rows = Visit.search_read(domain, fnames)
+            return len(rows), self.env.cr.sql_log_count - start
+
+        queries([("id", "in", self.sep_2.ids)])  # caches of the registry
+        few = queries([("id", "in", self.sep_1.ids)])
+        many = queries(Visit._settlement_domain())
+        self.assertEqual((few[0], many[0]), (1, 5))
+        self.assertEqual(few[1], many[1])
 
     def test_partner_technicians_do_not_see_settlements(self):
         with self.assertRaises(AccessError):

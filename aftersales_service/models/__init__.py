@@ -80,4 +80,5 @@ from . import aftersales_visit_settlement
 from . import aftersales_service_fee
 from . import ticket_charging
 from . import aftersales_demo
+from . import aftersales_demo_partner
 from . import mail_thread

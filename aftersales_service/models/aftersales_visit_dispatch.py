@@ -10,13 +10,13 @@ from collections import defaultdict
 from datetime import datetime, time, timedelta
 
 import pytz
+from babel.dates import format_datetime as babel_format_datetime
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools.misc import (
     babel_locale_parse,
     format_date,
-    format_datetime,
     get_lang,
     posix_to_ldml,
 )
@@ -155,16 +155,32 @@ class AftersalesVisit(models.Model):
 
     @api.model
     def _dispatch_format(self, value, with_date=True):
+        return self._dispatch_formatter(with_date)(value)
+
+    @api.model
+    def _dispatch_formatter(self, with_date=True):
+        """A function formatting naive UTC datetimes in the reader's language
+        and time zone: the language's pattern and locale are looked up once,
+        for a ranking that formats hundreds of windows."""
         lang = get_lang(self.env)
+        locale = babel_locale_parse(lang.code)
         posix = (
             f"{lang.date_format} {lang.short_time_format}"
             if with_date
             else lang.short_time_format
         )
-        pattern = posix_to_ldml(posix, locale=babel_locale_parse(lang.code))
-        return format_datetime(
-            self.env, value, tz=self._dispatch_tz(), dt_format=pattern
-        )
+        pattern = posix_to_ldml(posix, locale=locale)
+        tz = pytz.timezone(self._dispatch_tz())
+
+        def format_value(value):
+            if not value:
+                return ""
+            if not value.tzinfo:
+                value = pytz.utc.localize(value)
+            local = value.astimezone(tz)
+            return babel_format_datetime(local, pattern, locale=locale)
+
+        return format_value
 
     # ------------------------------------------------------------------
     # Availability: calendars, leaves (few queries for any number of people)
@@ -728,6 +744,7 @@ class AftersalesVisit(models.Model):
         )
         load = {employee.id: count for employee, count in load.items()}
 
+        time_of = self._dispatch_formatter(with_date=False)
         rows = []
         for employee in employees:
             region, team = candidates[employee.id]
@@ -777,8 +794,8 @@ class AftersalesVisit(models.Model):
                 availability_note = _(
                     "Busy on visit %(visit)s from %(start)s to %(stop)s",
                     visit=other.name,
-                    start=self._dispatch_format(other.planned_start, with_date=False),
-                    stop=self._dispatch_format(other.planned_stop, with_date=False),
+                    start=time_of(other.planned_start),
+                    stop=time_of(other.planned_stop),
                 )
             elif status == "leave":
                 availability_note = _(
@@ -898,7 +915,12 @@ class AftersalesVisit(models.Model):
             rows = visit._dispatch_rank(for_auto=True)
             best = next((row for row in rows if row["eligible"]), None)
             if best:
-                visit.write({"technician_id": best["employee"].id})
+                visit.write(
+                    {
+                        "technician_id": best["employee"].id,
+                        **visit._partner_team_vals(best["team"]),
+                    }
+                )
                 body = _(
                     "Assigned automatically to %(technician)s: %(reasons)s.",
                     technician=best["employee"].name,

@@ -19,7 +19,7 @@ class AftersalesVisit(models.Model):
         index="btree_not_null",
     )
     parts_consumed_summary = fields.Char(
-        string="Parts Consumed",
+        string="Consumed Parts in Short",
         compute="_compute_parts_consumed_summary",
         compute_sudo=True,
     )
@@ -41,6 +41,15 @@ class AftersalesVisit(models.Model):
                 for visit in self
             ]
         )
+
+    def _partner_team_vals(self, team):
+        """Sending a candidate of ``team`` (from the ranking): a partner's
+        technician works their own team's visits only, so the visit goes to
+        the partner-operated team with them."""
+        self.ensure_one()
+        if team.service_partner_id and team != self.team_id:
+            return {"team_id": team.id}
+        return {}
 
     # ------------------------------------------------------------------
     # Settlement

@@ -27,11 +27,10 @@ class AftersalesVisitDispatchWizardLine(models.TransientModel):
         their rights and every check of the visit apply."""
         self.ensure_one()
         wizard = self.wizard_id
-        vals = {"technician_id": self.employee_id.id}
-        if self.team_id.service_partner_id and self.team_id != wizard.visit_id.team_id:
-            # a partner's technician works their team's visits only: the
-            # visit goes to the partner-operated team with them
-            vals["team_id"] = self.team_id.id
+        vals = {
+            "technician_id": self.employee_id.id,
+            **wizard.visit_id._partner_team_vals(self.team_id),
+        }
         if wizard.outside_hours_confirmed and not self.within_hours:
             vals["outside_hours_confirmed"] = True
         if not self.certified and (wizard.certification_override_reason or "").strip():
