@@ -8,7 +8,7 @@ from datetime import timedelta
 from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import HttpCase
+from odoo.tests import Form, HttpCase
 
 from .test_parts import PartsCase
 
@@ -291,6 +291,15 @@ class TestChargingRights(ChargingCase):
             ticket.with_user(tech).action_quote()
         self.assertEqual(labour.decision, "customer")
         self.assertTrue(part.customer_pays)
+
+    def test_ticket_form_opens_for_every_role(self):
+        """The charging view parts load for a technician (no sales rights)
+        and for an agent, once quoted."""
+        self._repair_on_site()
+        self.repair.with_user(self.user_agent).action_quote()
+        for user in (self.user_technician, self.user_agent):
+            form = Form(self.repair.with_user(user))
+            self.assertEqual(form.charged_amount, 249.0)
 
     def test_agent_changes_with_a_logged_reason(self):
         self._repair_on_site()

@@ -717,7 +717,7 @@ class AftersalesPartReservationLine(models.Model):
         for reservation in self.reservation_id:
             mine = self.filtered(lambda line, r=reservation: line.reservation_id == r)
             reservation.message_post(
-                body=_(
+                body=self.env._(
                     "Shortage replenished through Odoo's procurement: %(parts)s.",
                     parts=", ".join(
                         f"{line.product_id.display_name} "

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 # Quotation states in which the ticket's quotation is still updated.
@@ -89,7 +89,7 @@ class AftersalesTicket(models.Model):
             return self.action_view_quotation()
         if not orders:
             raise UserError(
-                _(
+                self.env._(
                     "Nothing to quote: every consumed part, the labour and the "
                     "travel of %(names)s are free for the customer.",
                     names=", ".join(self.mapped("name")),
@@ -126,7 +126,9 @@ class AftersalesTicket(models.Model):
     def _ensure_can_quote(self):
         if not self.env.user.has_group("aftersales_service.group_aftersales_user_own"):
             raise AccessError(
-                _("Only after-sales agents and managers quote a ticket's charges.")
+                self.env._(
+                    "Only after-sales agents and managers quote a ticket's charges."
+                )
             )
         self.check_access("write")
         for ticket in self:
@@ -134,7 +136,7 @@ class AftersalesTicket(models.Model):
                 QUOTE_OPEN_STATES
             ):
                 raise UserError(
-                    _(
+                    self.env._(
                         "Ticket %(name)s: quotation %(order)s is already "
                         "%(state)s; it cannot change any more.",
                         name=ticket.name,
