@@ -97,6 +97,9 @@ def log(message):
 
 def free_port(port):
     with socket.socket() as sock:
+        # as the servers do: connections of a previous run in TIME_WAIT on
+        # the port do not keep it from being listened on
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -714,9 +717,40 @@ def seed(conf, tickets_total, marker):
                 ["implementation", "use_date_range", "number_next_actual"]
             )[0],
         }
+        data["sessions"] = open_sessions(
+            env, agents | technicians | dispatchers | stock_users | portal_users
+        )
     registry.delete(DB_NAME)
     odoo.sql_db.close_all()
     return data
+
+
+def open_sessions(env, users):
+    """{login: {"sid", "uid"}}: a logged-in session per simulated user in the
+    servers' shared session store, as Odoo's login leaves it. Logging 42 users
+    in over HTTP (session info, menus) took minutes on a busy 2-core machine;
+    logins are not what this harness measures."""
+    from odoo import http  # noqa: PLC0415
+
+    store = http.root.session_store
+    sessions = {}
+    for user in users:
+        session = store.new()
+        session.update(http.get_default_session())
+        session.update(
+            {
+                "db": DB_NAME,
+                "login": user.login,
+                "uid": user.id,
+                "context": dict(env["res.users"].with_user(user).context_get()),
+                "session_token": user.with_user(user)._compute_session_token(
+                    session.sid
+                ),
+            }
+        )
+        store.save(session)
+        sessions[user.login] = {"sid": session.sid, "uid": user.id}
+    return sessions
 
 
 def bulk_copy(env, template, count, customers):
@@ -847,7 +881,9 @@ class Stats:
 class Client:
     """One simulated user: a requests session on one Odoo server."""
 
-    def __init__(self, base, login=None, password="load", forwarded_for=None):
+    def __init__(
+        self, base, login=None, password="load", forwarded_for=None, session=None
+    ):
         import requests  # noqa: PLC0415
 
         self.base = base
@@ -862,7 +898,10 @@ class Client:
                 "X-Forwarded-Host": base.split("//", 1)[1],
                 "X-Forwarded-Proto": "http",
             }
-        if login:
+        if login and session:
+            self.session.cookies.set("session_id", session["sid"])
+            self.uid = session["uid"]
+        elif login:
             result = self.json(
                 "/web/session/authenticate",
                 {"db": DB_NAME, "login": login, "password": password},
@@ -1464,7 +1503,7 @@ class Harness:
         def make(spec):
             role_name, cls, key, index, base, login = spec
             if key:
-                client = Client(base, login)
+                client = Client(base, login, session=self.data["sessions"].get(login))
             else:
                 client = Client(base, forwarded_for=f"10.{index}.0.1")
             return role_name, cls(self, client, index)
@@ -1529,6 +1568,8 @@ class Harness:
             f"on {len(self.bases)} servers; the replica stops at {fault_at:.0f} s"
         )
         roles = self.build_users()
+        drift = self.reserved_drift()
+        self.results["drift_before"] = f"{drift[0]} ({float(drift[1]):g} units)"
         self.reset_statements()
         stop = threading.Event()
         driver = threading.Thread(
@@ -1838,6 +1879,32 @@ class Harness:
             "never got)",
         )
 
+    def reserved_drift(self):
+        """(groups, units): product/location pairs whose quants' reserved
+        quantity differs from what open stock moves reserve."""
+        return self.cluster.query(
+            """
+            WITH quants AS (
+                SELECT q.product_id, q.location_id, sum(q.reserved_quantity) AS qty
+                  FROM stock_quant q
+                  JOIN stock_location l ON l.id = q.location_id
+                 WHERE l.usage = 'internal'
+                 GROUP BY 1, 2),
+            lines AS (
+                SELECT ml.product_id, ml.location_id, sum(ml.quantity) AS qty
+                  FROM stock_move_line ml
+                  JOIN stock_move m ON m.id = ml.move_id
+                  JOIN stock_location l ON l.id = ml.location_id
+                 WHERE l.usage = 'internal'
+                   AND m.state NOT IN ('draft', 'done', 'cancel')
+                 GROUP BY 1, 2)
+            SELECT count(*), coalesce(sum(abs(coalesce(q.qty, 0)
+                                              - coalesce(li.qty, 0))), 0)
+              FROM quants q FULL JOIN lines li USING (product_id, location_id)
+             WHERE abs(coalesce(q.qty, 0) - coalesce(li.qty, 0)) > 0.00001
+            """
+        )[0]
+
     def integrity(self):
         log("integrity checks on the primary")
         self.check_acks(
@@ -1900,32 +1967,12 @@ class Harness:
             f"(per product, location, lot, package and owner; {split} quants in "
             "groups Odoo split under concurrency)",
         )
-        drift = self.cluster.query(
-            """
-            WITH quants AS (
-                SELECT q.product_id, q.location_id, sum(q.reserved_quantity) AS qty
-                  FROM stock_quant q
-                  JOIN stock_location l ON l.id = q.location_id
-                 WHERE l.usage = 'internal'
-                 GROUP BY 1, 2),
-            lines AS (
-                SELECT ml.product_id, ml.location_id, sum(ml.quantity) AS qty
-                  FROM stock_move_line ml
-                  JOIN stock_move m ON m.id = ml.move_id
-                  JOIN stock_location l ON l.id = ml.location_id
-                 WHERE l.usage = 'internal'
-                   AND m.state NOT IN ('draft', 'done', 'cancel')
-                 GROUP BY 1, 2)
-            SELECT count(*), coalesce(sum(abs(coalesce(q.qty, 0)
-                                              - coalesce(li.qty, 0))), 0)
-              FROM quants q FULL JOIN lines li USING (product_id, location_id)
-             WHERE abs(coalesce(q.qty, 0) - coalesce(li.qty, 0)) > 0.00001
-            """
-        )[0]
+        drift = self.reserved_drift()
         self.check(
             "reserved stock equals what open moves reserve",
             drift[0],
-            f"(per product and location; {float(drift[1]):g} units apart in all)",
+            f"(per product and location; {float(drift[1]):g} units apart in all; "
+            f"before the load: {self.results.get('drift_before', '?')})",
         )
         mismatched = self.cluster.query(
             """
