@@ -19,6 +19,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import Command, api, fields, models
 from odoo.tools import SQL
 
+from .aftersales_demo_field import FieldDemoMixin
 from .aftersales_demo_story import (
     BACKGROUND_TEMPLATES,
     BATCH_TICKETS,
@@ -80,7 +81,7 @@ class AftersalesDemo(models.AbstractModel):
         _DemoStory(self.with_context(lang="en_US").env).build()
 
 
-class _DemoStory:
+class _DemoStory(FieldDemoMixin):
     """Plays the story; one instance per install."""
 
     def __init__(self, env):
@@ -156,11 +157,13 @@ class _DemoStory:
         specs = [dict(spec, story=True) for spec in STORY_TICKETS]
         specs += self.background_specs()
         specs += self.batch_specs()
+        specs += self.field_specs()
         for spec in specs:
             spec["received_at"] = self.received_at(spec)
         specs.sort(key=lambda s: s["received_at"] or self.now)
         for spec in specs:
-            self.play_ticket(spec)
+            spec["ticket"] = self.play_ticket(spec)
+        self.field_story(specs)
         self.after_story()
 
     # ------------------------------------------------------------------
@@ -447,7 +450,9 @@ class _DemoStory:
         self.play_response(ticket, spec, lines, owner)
         self.play_visit(ticket, spec, lines)
         self.play_waiting(ticket, spec)
+        self.field_visit_before_close(ticket, spec)
         self.play_close(ticket, spec, lines)
+        self.field_visit_after_close(ticket, spec)
         return ticket
 
     def relative_received(self, spec, lines):

@@ -372,7 +372,7 @@ class AftersalesVisit(models.Model):
             )
         self._message_log_batch(
             bodies={
-                visit.id: _(
+                visit.id: self.env._(
                     "Rescheduled to %(window)s: %(reason)s",
                     window=visit._customer_window(),
                     reason=reason,
