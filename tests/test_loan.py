@@ -231,3 +231,45 @@ class TestLoan(LoanCase):
         self.assertEqual(groups, [(self.pool, self.product_ac, 2.0)])
         self._new_loan().action_lend()
         self.assertEqual(Quant.search(action["domain"]).lot_id, self.loaner2)
+
+    def test_overdue_job_query_count_does_not_grow(self):
+        """The daily job reminds any number of overdue loaners in the same
+        number of queries."""
+        Lot = self.env["stock.lot"]
+        loans = self.env["aftersales.loan"]
+        for index in range(6):
+            lot = Lot.create(
+                {"name": f"POOL-{index}", "product_id": self.product_ac.id}
+            )
+            self.env["stock.quant"]._update_available_quantity(
+                self.product_ac, self.pool, 1, lot_id=lot
+            )
+            ticket = self._create_ticket(
+                self.env(user=self.user_agent), lot_id=self.lot_ac1.id
+            )
+            loan = self._new_loan(ticket=ticket, lot=lot)
+            loan.action_lend()
+            loans |= loan
+        Loan = self.env["aftersales.loan"]
+
+        def run():
+            self.env.flush_all()
+            self.env.invalidate_all()
+            before = self.cr.sql_log_count
+            Loan._cron_remind_overdue()
+            self.env.flush_all()
+            return self.cr.sql_log_count - before
+
+        late = max(loans.mapped("expected_return_date")) + timedelta(days=1)
+        loans[2:].write({"expected_return_date": late + timedelta(days=30)})
+        with freeze_time(late):
+            run()  # warm the caches: reminds the first two
+            loans.activity_ids.unlink()
+            small = run()
+        self.assertEqual(len(loans.activity_ids), 2)
+        loans.activity_ids.unlink()
+        loans[2:].write({"expected_return_date": late - timedelta(days=1)})
+        with freeze_time(late):
+            large = run()
+        self.assertEqual(len(loans.activity_ids), 6)
+        self.assertEqual(small, large)

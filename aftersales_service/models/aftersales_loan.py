@@ -549,12 +549,15 @@ class AftersalesLoan(models.Model):
             )
             .mapped("res_id")
         )
-        for loan in overdue.filtered(lambda loan: loan.id not in reminded):
-            loan.activity_schedule(
-                activity_type_id=todo.id,
-                date_deadline=today,
-                summary=_("Loaner %(lot)s overdue", lot=loan.lot_id.name),
-                note=_(
+        model_id = self.env["ir.model"]._get_id(self._name)
+        vals_list = [
+            {
+                "res_model_id": model_id,
+                "res_id": loan.id,
+                "activity_type_id": todo.id,
+                "date_deadline": today,
+                "summary": _("Loaner %(lot)s overdue", lot=loan.lot_id.name),
+                "note": _(
                     "%(customer)s was to bring loaner %(lot)s back on %(date)s "
                     "(ticket %(ticket)s).",
                     customer=loan.partner_id.display_name,
@@ -562,6 +565,13 @@ class AftersalesLoan(models.Model):
                     date=loan.expected_return_date,
                     ticket=loan.ticket_id.name,
                 ),
-                user_id=loan.user_id.id or self.env.user.id,
-            )
+                "user_id": loan.user_id.id or self.env.user.id,
+            }
+            for loan in overdue
+            if loan.id not in reminded
+        ]
+        # one batch; the to-do shows in the responsible's activities
+        self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(
+            vals_list
+        )
         return overdue

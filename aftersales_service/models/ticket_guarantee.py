@@ -46,7 +46,7 @@ class AftersalesTicket(models.Model):
     )
     guarantee_return_picking_id = fields.Many2one(
         "stock.picking",
-        string="Unit Return",
+        string="Faulty Unit Return",
         readonly=True,
         copy=False,
         groups="stock.group_stock_user",
