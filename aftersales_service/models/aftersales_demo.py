@@ -24,7 +24,10 @@ from .aftersales_demo_story import (
     BACKGROUND_TEMPLATES,
     BATCH_TICKETS,
     CALLBACK_COMMENTS,
+    EXCHANGE_SERIAL,
+    GUARANTEE_STORY,
     HOUSEHOLDS,
+    LOANER_SERIALS,
     PARTS_STOCK,
     STORY_TICKETS,
 )
@@ -892,7 +895,118 @@ class _DemoStory(FieldDemoMixin):
     # After the story
     # ------------------------------------------------------------------
 
+    def play_guarantees(self):
+        """The three guarantees carried out and loaners: a return refunded
+        from its invoice, an exchange delivered with a new warranty, a loaner
+        brought back late and another one overdue now."""
+        agent = self.user("user_agent")
+        manager = self.user("user_servicemanager")
+        product = self.ref("product_split_ac")
+        warehouse = self.ref("stock.warehouse0")
+        warehouse._aftersales_loaner_setup()
+        Lot = self.env["stock.lot"]
+        Quant = self.env["stock.quant"]
+
+        def new_lot(name, location):
+            lot = Lot.create(
+                {"name": name, "product_id": product.id, "company_id": self.company.id}
+            )
+            Quant._update_available_quantity(product, location, 1, lot_id=lot)
+            return lot
+
+        spare = new_lot(EXCHANGE_SERIAL, warehouse.lot_stock_id)
+        for name, city, state, serial, days, kind, symptom in GUARANTEE_STORY:
+            lot = new_lot(serial, warehouse.lot_stock_id)
+            partner = self.env["res.partner"].create(
+                {
+                    "name": name,
+                    "city": city,
+                    "state_id": self.ref(f"base.state_cn_{state}").id,
+                    "country_id": self.ref("base.cn").id,
+                    "tz": "Asia/Shanghai",
+                }
+            )
+            order = self.env["sale.order"].create(
+                {
+                    "partner_id": partner.id,
+                    "company_id": self.company.id,
+                    "order_line": [
+                        Command.create({"product_id": product.id, "product_uom_qty": 1})
+                    ],
+                }
+            )
+            order.action_confirm()
+            order.picking_ids.move_ids.write({"lot_ids": [Command.set(lot.ids)]})
+            order.picking_ids.with_context(
+                skip_sms=True, skip_backorder=True
+            ).button_validate()
+            delivered = self.local(days, "15:00", working_day=False)
+            order.picking_ids.write({"date_done": delivered})
+            self.env["aftersales.warranty"].search(
+                [("lot_id", "=", lot.id), ("state", "=", "active")]
+            ).write({"delivery_date": delivered.date()})
+            order._create_invoices().action_post()
+            ticket = (
+                self.env["aftersales.ticket"]
+                .with_user(agent)
+                .create(
+                    {
+                        "partner_id": partner.id,
+                        "lot_id": lot.id,
+                        "symptom": symptom,
+                        "channel_id": self.ref("channel_phone").id,
+                        "performance_failure": True,
+                    }
+                )
+            )
+            if kind == "return":
+                ticket._guarantee_carry_out("return")
+            else:
+                ticket._guarantee_carry_out("exchange", new_lot=spare)
+                ticket.action_guarantee_deliver()
+        self.stamp(self.now)
+
+        # Loaners: one brought back four days late, one overdue now.
+        loaners = [
+            new_lot(name, warehouse.aftersales_loaner_location_id)
+            for name in LOANER_SERIALS
+        ]
+        open_tickets = self.env["aftersales.ticket"].search(
+            [
+                ("is_closed", "=", False),
+                ("lot_id", "!=", False),
+                ("company_id", "=", self.company.id),
+            ],
+            order="id",
+            limit=2,
+        )
+        Loan = self.env["aftersales.loan"].with_user(manager)
+        for ticket, loaner, (lent_days, expected_days) in zip(
+            open_tickets, loaners, [(12, 4), (6, 2)], strict=False
+        ):
+            loan = Loan.create(
+                {
+                    "ticket_id": ticket.id,
+                    "product_id": product.id,
+                    "lot_id": loaner.id,
+                    "warehouse_id": warehouse.id,
+                }
+            )
+            loan.action_lend()
+            loan.sudo().write(
+                {
+                    "date_lent": self.local(lent_days, "10:00", working_day=False),
+                    "expected_return_date": self.today - timedelta(days=expected_days),
+                }
+            )
+            if lent_days == 12:
+                loan.write({"return_condition": "good"})
+                loan.action_take_back()
+        self.env["aftersales.loan"].sudo()._cron_remind_overdue()
+        self.stamp(self.now)
+
     def after_story(self):
+        self.play_guarantees()
         # What the scheduled jobs would have done by now.
         self.env["aftersales.ticket.sla"].sudo()._cron_check_deadlines()
         self.env["aftersales.part.reservation"].sudo()._cron_release_expired()

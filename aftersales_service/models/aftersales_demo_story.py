@@ -800,3 +800,32 @@ STORY_TICKETS = [
         "received": ("age", "response", 1.4),
     },
 ]
+
+# The three guarantees and loaners: (customer, city, state, serial, days since
+# delivery, what the customer asks for, symptom)
+GUARANTEE_STORY = [
+    (
+        "Tang Wenjing",
+        "Hangzhou",
+        "ZJ",
+        "KFR35-DEMO-R01",
+        3,
+        "return",
+        "New air conditioner trips the breaker every time the compressor starts; "
+        "customer wants her money back.",
+    ),
+    (
+        "Pan Guoqiang",
+        "Suzhou",
+        "JS",
+        "KFR35-DEMO-X01",
+        10,
+        "exchange",
+        "Indoor unit rattles loudly and cools poorly since installation; customer "
+        "asks for another unit.",
+    ),
+]
+# Loaner serials in the main service point's pool
+LOANER_SERIALS = ["KFR35-LOAN-01", "KFR35-LOAN-02", "KFR35-LOAN-03"]
+# The spare unit in stock for the exchange
+EXCHANGE_SERIAL = "KFR35-DEMO-X02"
