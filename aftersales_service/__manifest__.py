@@ -117,6 +117,7 @@
         "demo/sale_demo.xml",
         "demo/aftersales_fault_code_demo.xml",
         "demo/aftersales_ticket_demo.xml",
+        "demo/aftersales_contract_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -198,9 +198,7 @@ class AftersalesContract(models.Model):
         readonly=True,
         copy=False,
     )
-    renewed_by_id = fields.Many2one(
-        "aftersales.contract", string="Renewed By", readonly=True, copy=False
-    )
+    renewed_by_id = fields.Many2one("aftersales.contract", readonly=True, copy=False)
     can_activate = fields.Boolean(compute="_compute_can")
     can_renew = fields.Boolean(compute="_compute_can")
     inspection_count = fields.Integer(compute="_compute_inspection_count")
