@@ -127,7 +127,7 @@ class AftersalesContract(models.Model):
         tracking=True,
     )
     line_ids = fields.One2many(
-        "aftersales.contract.line", "contract_id", string="Coverage", copy=True
+        "aftersales.contract.line", "contract_id", string="Coverage Lines", copy=True
     )
     entitlement_ids = fields.One2many(
         "aftersales.contract.entitlement", "contract_id", string="Entitlements"
