@@ -198,10 +198,14 @@ def setup(env, count, renewals):
 def bench_lookup(env, product, args):
     cr = env.cr
     Entitlement = env["aftersales.contract.entitlement"]
+    # random serials of the benchmark's product, through the lookup index
     cr.execute(
-        "SELECT id, (SELECT partner_id FROM aftersales_contract_entitlement e "
-        "WHERE e.lot_id = l.id LIMIT 1) FROM stock_lot l WHERE product_id = %s "
-        "ORDER BY random() LIMIT %s",
+        """
+        SELECT l.id, (SELECT e.partner_id FROM aftersales_contract_entitlement e
+                       WHERE e.active AND e.lot_id = l.id LIMIT 1)
+          FROM (SELECT id FROM stock_lot WHERE product_id = %s
+                 ORDER BY random() LIMIT %s) l
+        """,
         [product.id, args.lookups],
     )
     samples = cr.fetchall()
