@@ -133,6 +133,7 @@
         "demo/aftersales_charging_demo.xml",
         "demo/aftersales_ticket_demo.xml",
         "demo/aftersales_partner_demo.xml",
+        "demo/aftersales_contract_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

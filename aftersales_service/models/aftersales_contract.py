@@ -127,7 +127,7 @@ class AftersalesContract(models.Model):
         tracking=True,
     )
     line_ids = fields.One2many(
-        "aftersales.contract.line", "contract_id", string="Coverage", copy=True
+        "aftersales.contract.line", "contract_id", string="Coverage Lines", copy=True
     )
     entitlement_ids = fields.One2many(
         "aftersales.contract.entitlement", "contract_id", string="Entitlements"
@@ -198,9 +198,7 @@ class AftersalesContract(models.Model):
         readonly=True,
         copy=False,
     )
-    renewed_by_id = fields.Many2one(
-        "aftersales.contract", string="Renewed By", readonly=True, copy=False
-    )
+    renewed_by_id = fields.Many2one("aftersales.contract", readonly=True, copy=False)
     can_activate = fields.Boolean(compute="_compute_can")
     can_renew = fields.Boolean(compute="_compute_can")
     inspection_count = fields.Integer(compute="_compute_inspection_count")

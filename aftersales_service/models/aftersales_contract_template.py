@@ -51,7 +51,7 @@ class AftersalesContractTemplate(models.Model):
         help="Service level policies can promise faster targets to a tier.",
     )
     line_ids = fields.One2many(
-        "aftersales.contract.line", "template_id", string="Coverage", copy=True
+        "aftersales.contract.line", "template_id", string="Coverage Lines", copy=True
     )
     inspection_interval = fields.Integer(
         string="Inspect Every (months)",

@@ -10,7 +10,6 @@ class AftersalesVisit(models.Model):
 
     entitlement_id = fields.Many2one(
         "aftersales.contract.entitlement",
-        string="Entitlement",
         compute="_compute_entitlement",
         compute_sudo=True,
     )

@@ -81,7 +81,8 @@ class SaleOrderLine(models.Model):
 
     # Service contracts sold on the order
     aftersales_contract_template_id = fields.Many2one(
-        related="product_id.aftersales_contract_template_id"
+        related="product_id.aftersales_contract_template_id",
+        string="Contract Template",
     )
     aftersales_contract_lot_ids = fields.Many2many(
         "stock.lot",

@@ -11,7 +11,6 @@ class AftersalesTicket(models.Model):
 
     entitlement_id = fields.Many2one(
         "aftersales.contract.entitlement",
-        string="Entitlement",
         compute="_compute_entitlement_id",
         store=True,
         precompute=True,
