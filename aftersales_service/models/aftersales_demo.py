@@ -914,7 +914,6 @@ class _DemoStory(FieldDemoMixin):
             Quant._update_available_quantity(product, location, 1, lot_id=lot)
             return lot
 
-        spare = new_lot(EXCHANGE_SERIAL, warehouse.lot_stock_id)
         for name, city, state, serial, days, kind, symptom in GUARANTEE_STORY:
             lot = new_lot(serial, warehouse.lot_stock_id)
             partner = self.env["res.partner"].create(
@@ -962,6 +961,11 @@ class _DemoStory(FieldDemoMixin):
             if kind == "return":
                 ticket._guarantee_carry_out("return")
             else:
+                # the new unit waits in the stock of the warehouse serving
+                # the customer
+                spare = new_lot(
+                    EXCHANGE_SERIAL, ticket._guarantee_warehouse().lot_stock_id
+                )
                 ticket._guarantee_carry_out("exchange", new_lot=spare)
                 ticket.action_guarantee_deliver()
         self.stamp(self.now)

@@ -210,7 +210,7 @@ class AftersalesPartReservationLine(models.Model):
         "published sales price).",
     )
     charged_amount = fields.Monetary(
-        string="Customer Pays",
+        string="Amount Charged",
         compute="_compute_charged_amount",
         store=True,
     )

@@ -23,7 +23,9 @@ class AftersalesTicket(models.Model):
         related="quotation_id.state", string="Quotation Status"
     )
     invoice_count = fields.Integer(compute="_compute_invoice_count")
-    charging_currency_id = fields.Many2one(related="company_id.currency_id")
+    charging_currency_id = fields.Many2one(
+        related="company_id.currency_id", string="Charging Currency"
+    )
     covered_cost = fields.Monetary(
         currency_field="charging_currency_id",
         compute="_compute_charging_amounts",
