@@ -125,6 +125,7 @@
     "demo": [
         "demo/res_company_demo.xml",
         "demo/res_users_demo.xml",
+        "demo/aftersales_certification_demo.xml",
         "demo/aftersales_team_demo.xml",
         "demo/res_partner_demo.xml",
         "demo/product_demo.xml",
