@@ -255,12 +255,13 @@ class TestVisitLife(VisitCase):
     def test_check_in_query_count(self):
         """Check-in is the technician's hot path on site: a bounded number of
         queries (state, SLA line, ticket note; the field KPIs: the ticket's
-        first arrival and SLA arrival deadline, its visits made)."""
+        first arrival and SLA arrival deadline, its visits made; the contract
+        entitlement of the visit's day)."""
         visits = [self._visit(state="confirmed") for __ in range(2)]
         visits[0].with_user(self.user_technician).action_check_in()  # warm caches
         self.env.flush_all()
         self.env.invalidate_all()
-        with self.assertQueryCount(__system__=26):
+        with self.assertQueryCount(__system__=28):
             visits[1].with_user(self.user_technician).action_check_in()
             self.env.flush_all()
 
