@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import format_date
 
 LOAN_STATES = [
     ("draft", "To Lend"),
@@ -562,7 +563,11 @@ class AftersalesLoan(models.Model):
                     "(ticket %(ticket)s).",
                     customer=loan.partner_id.display_name,
                     lot=loan.lot_id.name,
-                    date=loan.expected_return_date,
+                    date=format_date(
+                        self.env,
+                        loan.expected_return_date,
+                        lang_code=loan.user_id.lang or False,
+                    ),
                     ticket=loan.ticket_id.name,
                 ),
                 "user_id": loan.user_id.id or self.env.user.id,
