@@ -2,8 +2,6 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
-import psycopg2
-
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_is_zero
@@ -612,8 +610,14 @@ class AftersalesPartReservation(models.Model):
 
     def _lock_quants(self):
         """SELECT ... FOR NO KEY UPDATE the quants of the reserved parts in the
-        source locations; a concurrent transaction that changed them since
-        ours started raises a clear UserError (nothing is written)."""
+        source locations, before reading what is available.
+
+        A concurrent transaction holding them makes this one wait; if it
+        changed them and committed, PostgreSQL raises a serialization failure
+        (repeatable read). That error is left to propagate on purpose: Odoo
+        rolls the whole request back and runs it again (``retrying``), so the
+        second user's confirmation succeeds on fresh stock figures, or shows
+        the shortage when the first one took the last unit."""
         products = self.line_ids.product_id
         locations = self.location_id
         if not products or not locations:
@@ -628,23 +632,7 @@ class AftersalesPartReservation(models.Model):
                FOR NO KEY UPDATE OF q
         """.format(" OR ".join(["l.parent_path LIKE %s"] * len(locations)))
         params = [tuple(products.ids)] + [f"{loc.parent_path}%" for loc in locations]
-        try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(query, params)
-        except (
-            psycopg2.errors.SerializationFailure,
-            psycopg2.errors.LockNotAvailable,
-        ) as error:
-            _logger.info("Concurrent spare-part reservation refused: %s", error)
-            raise UserError(
-                _(
-                    "Someone else reserved %(parts)s at the same moment. Nothing "
-                    "was reserved for %(names)s: reload and confirm again to see "
-                    "what is still available.",
-                    parts=", ".join(products.mapped("display_name")),
-                    names=", ".join(self.mapped("name")),
-                )
-            ) from None
+        self.env.cr.execute(query, params)
         # The quants were locked in SQL: what the ORM cached may be stale.
         self.env["stock.quant"].invalidate_model(["quantity", "reserved_quantity"])
 
