@@ -6,6 +6,7 @@ again in a cleanup."""
 
 import threading
 import time
+from datetime import datetime, timedelta
 from functools import partial
 
 import psycopg2
@@ -27,9 +28,10 @@ class TestPartsConcurrency(AftersalesCase):
         # commits (users, digests, ...) would block the committed cursors.
         super(AftersalesCaseMixin, cls).setUpClass()
 
-    def _setup_committed(self):
-        """Two technicians, two tickets, one unit in stock, two draft
-        reservations of it: committed, so that other transactions see them."""
+    def _setup_committed(self, stock=1, confirm_second=False):
+        """Two technicians, two tickets, ``stock`` units in stock, two draft
+        reservations of one unit (the second confirmed if
+        ``confirm_second``): committed, so that other transactions see them."""
         with self.registry.cursor() as cr:
             cr.execute(LOCK_TIMEOUT)
             env = api.Environment(cr, SUPERUSER_ID, {})
@@ -53,7 +55,7 @@ class TestPartsConcurrency(AftersalesCase):
                 [("company_id", "=", env.company.id)], limit=1
             )
             env["stock.quant"]._update_available_quantity(
-                product, warehouse.lot_stock_id, 1
+                product, warehouse.lot_stock_id, stock
             )
             partner = env["res.partner"].create({"name": "W5 Concurrency Customer"})
             tickets = env["aftersales.ticket"].create(
@@ -77,6 +79,8 @@ class TestPartsConcurrency(AftersalesCase):
                     for ticket in tickets
                 ]
             )
+            if confirm_second:
+                reservations[1].action_confirm()
             ids = {
                 "users": users[0].ids + users[1].ids,
                 "employees": employees.ids,
@@ -97,7 +101,13 @@ class TestPartsConcurrency(AftersalesCase):
                 ids["reservations"]
             )
             groups = reservations.procurement_group_id
-            moves = env["stock.move"].search([("group_id", "in", groups.ids)])
+            moves = env["stock.move"].search(
+                [
+                    "|",
+                    ("group_id", "in", groups.ids),
+                    ("product_id", "=", ids["product"]),
+                ]
+            )
             pickings = moves.picking_id
             params = {
                 "moves": tuple(moves.ids) or (0,),
@@ -109,6 +119,10 @@ class TestPartsConcurrency(AftersalesCase):
             }
             cr.execute(
                 """
+                DELETE FROM sale_order WHERE id IN (
+                    SELECT order_id FROM sale_order_line
+                     WHERE product_id = %(product)s);
+                DELETE FROM stock_valuation_layer WHERE product_id = %(product)s;
                 DELETE FROM stock_move_line WHERE move_id IN %(moves)s;
                 DELETE FROM stock_move WHERE id IN %(moves)s;
                 DELETE FROM stock_picking WHERE id IN %(pickings)s;
@@ -117,6 +131,9 @@ class TestPartsConcurrency(AftersalesCase):
                 DELETE FROM aftersales_part_reservation WHERE id IN %(reservations)s;
                 DELETE FROM procurement_group WHERE id IN %(groups)s;
                 DELETE FROM stock_quant WHERE product_id = %(product)s;
+                DELETE FROM mail_activity
+                 WHERE res_model = 'aftersales.part.reservation'
+                   AND res_id IN %(reservations)s;
                 DELETE FROM mail_message
                  WHERE (model = 'aftersales.part.reservation'
                         AND res_id IN %(reservations)s)
@@ -238,3 +255,187 @@ class TestPartsConcurrency(AftersalesCase):
                 env["stock.move"].search_count([("product_id", "=", ids["product"])]),
                 2,
             )
+
+    # ------------------------------------------------------------------
+    # Quants: reserved quantity equal to what the moves reserve
+    # ------------------------------------------------------------------
+
+    def _run_against_open_confirmation(self, second_operation, through_retrying=True):
+        """The first technician confirms reservation 1 (not committed yet)
+        while ``second_operation(env2, reservation 2)`` runs in another
+        cursor: returns (waited on the first, outcome)."""
+        ids = self._setup_committed(stock=5, confirm_second=True)
+        first_id, second_id = ids["reservations"]
+        user1, user2 = ids["users"]
+        outcome = {"calls": 0, "errors": []}
+        cr1 = self.registry.cursor()
+        cr2 = self.registry.cursor()
+        try:
+            cr1.execute(LOCK_TIMEOUT)
+            cr2.execute(LOCK_TIMEOUT)
+            cr2.execute("SELECT pg_backend_pid()")
+            pid2 = cr2.fetchone()[0]
+            env1 = api.Environment(cr1, user1, {})
+            env1["aftersales.part.reservation"].browse(first_id).action_confirm()
+            env1.flush_all()
+
+            def operation(env2):
+                outcome["calls"] += 1
+                try:
+                    second = env2["aftersales.part.reservation"].browse(second_id)
+                    result = second_operation(env2, second)
+                    env2.flush_all()
+                    return result
+                except Exception as error:
+                    outcome["errors"].append(type(error))
+                    raise
+
+            def second_user():
+                env2 = api.Environment(cr2, user2, {})
+                try:
+                    if through_retrying:
+                        retrying(partial(operation, env2), env2)
+                    else:
+                        operation(env2)
+                        cr2.commit()
+                    outcome["result"] = "done"
+                except Exception as error:  # noqa: BLE001 - reported below
+                    outcome["result"] = repr(error)
+
+            thread = threading.Thread(target=second_user)
+            thread.start()
+            blocked = self._wait_until_blocked(pid2)
+            cr1.commit()
+            thread.join(30)
+            self.assertFalse(thread.is_alive())
+        finally:
+            cr1.close()
+            cr2.close()
+        return ids, blocked, outcome
+
+    def _assert_quants_agree(self, product_id):
+        """One quant per product, location, lot, package and owner, none
+        reserving less than zero or more than it holds, and per location the
+        reserved quantity equal to what the open moves reserve (the load
+        test's check)."""
+        with self.registry.cursor() as cr:
+            cr.execute(
+                """
+                SELECT q.location_id, count(*), sum(q.quantity),
+                       sum(q.reserved_quantity),
+                       min(q.reserved_quantity)
+                  FROM stock_quant q
+                  JOIN stock_location l ON l.id = q.location_id
+                 WHERE q.product_id = %s AND l.usage = 'internal'
+                 GROUP BY q.location_id, q.lot_id, q.package_id, q.owner_id
+                """,
+                [product_id],
+            )
+            quants = cr.fetchall()
+            cr.execute(
+                """
+                SELECT ml.location_id, sum(ml.quantity)
+                  FROM stock_move_line ml
+                  JOIN stock_move m ON m.id = ml.move_id
+                  JOIN stock_location l ON l.id = ml.location_id
+                 WHERE ml.product_id = %s AND l.usage = 'internal'
+                   AND m.state NOT IN ('draft', 'done', 'cancel')
+                 GROUP BY ml.location_id
+                """,
+                [product_id],
+            )
+            reserved_by_moves = dict(cr.fetchall())
+        for location_id, count, quantity, reserved, lowest in quants:
+            self.assertEqual(count, 1, f"quants split in location {location_id}")
+            self.assertGreaterEqual(lowest, 0.0)
+            self.assertLessEqual(reserved, quantity)
+            self.assertEqual(reserved, reserved_by_moves.pop(location_id, 0.0))
+        self.assertFalse(reserved_by_moves, "moves reserve what no quant holds")
+
+    def test_consumption_waits_for_a_confirmation_of_the_same_part(self):
+        """A technician consumes the part reserved for one ticket while a
+        stock user confirms another reservation of it: the consumption waits
+        for the quant, is retried once (serialization failure) and the
+        quants' reservations stay exactly what the moves reserve. Without
+        the wait, Odoo booked the consumption on a new quant (-1 on hand, -1
+        reserved) next to the locked one: the split from which the load
+        test's reserved quantities drifted."""
+
+        def consume(env2, second):
+            wizard = (
+                env2["aftersales.part.consume.wizard"]
+                .with_context(default_reservation_id=second.id)
+                .create({"reservation_id": second.id})
+            )
+            return wizard.action_confirm()
+
+        ids, blocked, outcome = self._run_against_open_confirmation(consume)
+        self.assertEqual(outcome.get("result"), "done", outcome)
+        self._assert_quants_agree(ids["product"])
+        self.assertTrue(blocked, "the consumption did not wait for the quant")
+        self.assertEqual(outcome["errors"], [psycopg2.errors.SerializationFailure])
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            first, second = env["aftersales.part.reservation"].browse(
+                ids["reservations"]
+            )
+            self.assertEqual((first.state, second.state), ("confirmed", "done"))
+            quant = env["stock.quant"].search(
+                [
+                    ("product_id", "=", ids["product"]),
+                    ("location_id", "=", first.location_id.id),
+                ]
+            )
+            self.assertEqual((quant.quantity, quant.reserved_quantity), (4.0, 1.0))
+
+    def test_cancel_waits_for_a_confirmation_of_the_same_part(self):
+        """Cancelling a reservation while another of the same part is being
+        confirmed: the release waits for the quant and is retried; the
+        reservations stay equal to the moves."""
+        ids, blocked, outcome = self._run_against_open_confirmation(
+            lambda env2, second: second.action_cancel()
+        )
+        self.assertEqual(outcome.get("result"), "done", outcome)
+        self._assert_quants_agree(ids["product"])
+        self.assertTrue(blocked, "the release did not wait for the quant")
+        self.assertEqual(outcome["errors"], [psycopg2.errors.SerializationFailure])
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            first, second = env["aftersales.part.reservation"].browse(
+                ids["reservations"]
+            )
+            self.assertEqual((first.state, second.state), ("confirmed", "cancel"))
+
+    def test_expiry_job_meets_a_confirmation_of_the_same_part(self):
+        """The expiry job releases a reservation whose part another user is
+        confirming: it waits for the quant, finds it changed, keeps what it
+        did, logs no error and asks to run again; the next run releases it.
+        The quants' reservations stay equal to the moves throughout."""
+        cron = self.env.ref("aftersales_service.ir_cron_aftersales_part_expiry")
+
+        def expire(env2, second):
+            env2.cr.execute(
+                "UPDATE aftersales_part_reservation SET date_expiry = %s WHERE id = %s",
+                [datetime.now() - timedelta(hours=1), second.id],
+            )
+            return env2["aftersales.part.reservation"].sudo()._cron_release_expired()
+
+        with self.assertNoLogs("odoo.addons.aftersales_service", "WARNING"):
+            ids, blocked, outcome = self._run_against_open_confirmation(
+                expire, through_retrying=False
+            )
+        self.assertEqual(outcome.get("result"), "done", outcome)
+        self._assert_quants_agree(ids["product"])
+        self.assertTrue(blocked, "the job did not wait for the quant")
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            second = env["aftersales.part.reservation"].browse(ids["reservations"][1])
+            self.assertEqual(second.state, "confirmed")
+            triggers = env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+            self.assertTrue(triggers, "the job did not ask to run again")
+            triggers.unlink()
+            # The next run (fresh transaction) releases it.
+            env["aftersales.part.reservation"]._cron_release_expired()
+            self.assertEqual(second.state, "expired")
+            cr.commit()
+        self._assert_quants_agree(ids["product"])

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import float_compare, float_is_zero
 
 _logger = logging.getLogger(__name__)
@@ -608,22 +609,32 @@ class AftersalesPartReservation(models.Model):
         self.check_access("write")
         self.sudo().write(vals)
 
-    def _lock_quants(self):
-        """SELECT ... FOR NO KEY UPDATE the quants of the reserved parts in the
-        source locations, before reading what is available.
+    def _lock_quants(self, locations=None):
+        """SELECT ... FOR NO KEY UPDATE the quants of the reservations' parts
+        in ``locations`` and below (default: the source locations), before
+        any stock operation reads or changes them.
 
         A concurrent transaction holding them makes this one wait; if it
         changed them and committed, PostgreSQL raises a serialization failure
         (repeatable read). That error is left to propagate on purpose: Odoo
         rolls the whole request back and runs it again (``retrying``), so the
-        second user's confirmation succeeds on fresh stock figures, or shows
-        the shortage when the first one took the last unit."""
+        second user's operation succeeds on fresh stock figures, or shows the
+        shortage when the first one took the last unit.
+
+        Without the lock, Odoo's quant update (``_update_available_quantity``)
+        skips a quant another transaction holds (SKIP LOCKED) and books the
+        change on a new quant: unreserving creates a quant with a negative
+        reservation, and a later unreservation landing on a quant reserved
+        less than it releases is cut at zero, so the quants' reserved
+        quantity drifts from what the moves reserve. For the same reason,
+        quants split earlier are merged here (under our lock) first."""
         products = self.line_ids.product_id
-        locations = self.location_id
+        locations = self.location_id if locations is None else locations
         if not products or not locations:
             return
         query = """
-            SELECT q.id
+            SELECT q.id, q.product_id, q.location_id, q.lot_id, q.package_id,
+                   q.owner_id, q.company_id
               FROM stock_quant q
               JOIN stock_location l ON l.id = q.location_id
              WHERE q.product_id IN %s
@@ -633,8 +644,30 @@ class AftersalesPartReservation(models.Model):
         """.format(" OR ".join(["l.parent_path LIKE %s"] * len(locations)))
         params = [tuple(products.ids)] + [f"{loc.parent_path}%" for loc in locations]
         self.env.cr.execute(query, params)
+        rows = self.env.cr.fetchall()
+        Quant = self.env["stock.quant"].sudo()
         # The quants were locked in SQL: what the ORM cached may be stale.
-        self.env["stock.quant"].invalidate_model(["quantity", "reserved_quantity"])
+        Quant.invalidate_model(["quantity", "reserved_quantity"])
+        groups = defaultdict(list)
+        for quant_id, *key in rows:
+            groups[tuple(key)].append(quant_id)
+        split = [ids for ids in groups.values() if len(ids) > 1]
+        if split:
+            Quant.browse(
+                [quant_id for ids in split for quant_id in ids]
+            )._merge_quants()
+
+    def _stock_locations(self):
+        """Every location the reservations' parts pass through: parts,
+        service (or van) and defective locations."""
+        warehouses = self.warehouse_id
+        return (
+            self.location_id
+            | self.location_dest_id
+            | warehouses.aftersales_parts_location_id
+            | warehouses.aftersales_service_location_id
+            | warehouses.aftersales_defective_location_id
+        )
 
     # ------------------------------------------------------------------
     # Business methods: release
@@ -648,6 +681,8 @@ class AftersalesPartReservation(models.Model):
         moves = reservations.sudo().line_ids.move_id.filtered(
             lambda m: m.state not in ("done", "cancel")
         )
+        if moves:
+            reservations._lock_quants(moves.location_id)
         moves._action_cancel()
         reservations._write_flow({"state": state})
         body = _("Parts released: %(reason)s.", reason=reason)
@@ -671,6 +706,20 @@ class AftersalesPartReservation(models.Model):
             try:
                 with self.env.cr.savepoint():
                     reservation._expire()
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as error:
+                # A request changed these parts' stock since the job's
+                # transaction began: the next locks would fail the same way.
+                # Keep what is done; the job runs again right after.
+                _logger.info(
+                    "Expired reservations: stock changed concurrently (%s), "
+                    "the job runs again",
+                    error.pgcode,
+                )
+                self.env.ref(
+                    "aftersales_service.ir_cron_aftersales_part_expiry",
+                    raise_if_not_found=False,
+                )._trigger()
+                break
             except Exception:
                 _logger.exception(
                     "Could not release expired reservation %s", reservation.name
@@ -733,6 +782,9 @@ class AftersalesPartReservation(models.Model):
                 }
             )
         reservations = self.sudo()
+        # Every quant this operation moves or unreserves, locked first (see
+        # _lock_quants): a concurrent reservation or consumption waits.
+        reservations._lock_quants(reservations._stock_locations())
         # 1. The reserved parts leave for the service location.
         carried = reservations.line_ids.move_id.filtered(
             lambda m: m.state not in ("done", "cancel")
