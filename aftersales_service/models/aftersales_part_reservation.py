@@ -643,7 +643,9 @@ class AftersalesPartReservation(models.Model):
                FOR NO KEY UPDATE OF q
         """.format(" OR ".join(["l.parent_path LIKE %s"] * len(locations)))
         params = [tuple(products.ids)] + [f"{loc.parent_path}%" for loc in locations]
-        self.env.cr.execute(query, params)
+        # A serialization failure here is expected and retried: not logged
+        # as a "bad query".
+        self.env.cr.execute(query, params, log_exceptions=False)
         rows = self.env.cr.fetchall()
         Quant = self.env["stock.quant"].sudo()
         # The quants were locked in SQL: what the ORM cached may be stale.
