@@ -1077,18 +1077,18 @@ class Technician(Role):
         )
 
     def log_work(self):
+        # Labour is charged from the visits' check-in and check-out; what a
+        # technician logs from the ticket is a note in its chatter.
         marker = self.marker("work")
-        charge_id = self.c.call(
-            "aftersales.ticket.charge",
-            "create",
-            {
-                "ticket_id": self.rng.choice(self.tickets),
-                "charge_type": "labour",
-                "name": f"{marker} diagnosis and repair",
-            },
+        message_id = self.c.call(
+            "aftersales.ticket",
+            "message_post",
+            [self.rng.choice(self.tickets)],
+            body=f"{marker} Diagnosis done, board replaced.",
+            message_type="comment",
+            subtype_xmlid="mail.mt_note",
         )
-        charge_id = charge_id[0] if isinstance(charge_id, list) else charge_id
-        self.h.stats.ack("charge", marker, charge_id)
+        self.h.stats.ack("note", marker, message_id)
 
     def consume_parts(self):
         reservations = self.c.call(
@@ -1277,7 +1277,14 @@ class Harness:
         log(f"work directory {self.workdir}; PostgreSQL binaries {self.cluster.bindir}")
         cache = self.cache_dir()
         t0 = time.monotonic()
-        if cache and os.path.exists(os.path.join(cache, "pgdata")):
+        if self.args.from_db:
+            self.cluster.init_primary()
+            self.copy_database(self.args.from_db)
+            log(
+                f"installed database {self.args.from_db} copied in "
+                f"{time.monotonic() - t0:.0f} s"
+            )
+        elif cache and os.path.exists(os.path.join(cache, "pgdata")):
             self.cluster.restore_primary(os.path.join(cache, "pgdata"))
             shutil.copytree(
                 os.path.join(cache, "filestore"),
@@ -1329,6 +1336,75 @@ class Harness:
             f"{len(self.args.http_ports)} Odoo servers x {self.args.workers} workers "
             "and 1 cron process ready"
         )
+
+    def copy_database(self, source):
+        """Copy ``source``, a database of the machine's PostgreSQL (libpq's
+        PGHOST, PGPORT, PGUSER as scripts/test uses them) where the addon is
+        installed, and its file store into the primary: no install."""
+        import psycopg2  # noqa: PLC0415
+
+        log(f"copying the installed database {source} (no install) ...")
+        conninfo = {
+            "host": os.environ.get("PGHOST", "127.0.0.1"),
+            "port": os.environ.get("PGPORT", "5432"),
+            "user": os.environ.get("PGUSER") or None,
+            "dbname": source,
+        }
+        with contextlib.closing(psycopg2.connect(**conninfo)) as cnx:
+            with cnx.cursor() as cr:
+                cr.execute(
+                    "SELECT state FROM ir_module_module WHERE name = %s",
+                    ["aftersales_service"],
+                )
+                row = cr.fetchone()
+        if not row or row[0] != "installed":
+            raise SystemExit(f"{source}: the addon is not installed there")
+        self.cluster.query(
+            f"CREATE DATABASE {DB_NAME} TEMPLATE template0 ENCODING 'UTF8'",
+            dbname="postgres",
+        )
+        env = dict(os.environ, PGHOST=conninfo["host"], PGPORT=conninfo["port"])
+        # directory format: dumped and restored by two jobs each (the
+        # restore's index builds take most of the time)
+        dump_dir = os.path.join(self.workdir, "dump")
+        jobs = str(max(2, min(4, os.cpu_count() or 2)))
+        for cmd in (
+            ["pg_dump", "-Fd", "-Z0", "-j", jobs, "-f", dump_dir, source],
+            [
+                "pg_restore",
+                "--no-owner",
+                "--no-acl",
+                "--exit-on-error",
+                "-j",
+                jobs,
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.cluster.primary_port),
+                "-U",
+                DB_ROLE,
+                "-d",
+                DB_NAME,
+                dump_dir,
+            ],
+        ):
+            cmd[0] = os.path.join(self.cluster.bindir, cmd[0])
+            result = subprocess.run(
+                cmd, env=env, capture_output=True, text=True, check=False
+            )
+            if result.returncode:
+                raise SystemExit(f"copying {source} failed:\n{result.stderr}")
+        shutil.rmtree(dump_dir, ignore_errors=True)
+        self.cluster.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        filestore = self.args.from_filestore or os.path.join(
+            REPO_ROOT, ".local", "data", "filestore", source
+        )
+        target = os.path.join(self.odoo.data_dir, "filestore", DB_NAME)
+        if os.path.isdir(filestore):
+            shutil.copytree(filestore, target)
+        else:
+            os.makedirs(target)
+            log(f"no file store at {filestore}: starting with an empty one")
 
     def cache_dir(self):
         """Folder of the database with the addon installed, for this addon
@@ -1917,8 +1993,9 @@ class Harness:
             "AND body LIKE %s",
         )
         self.check_acks(
-            "charge",
-            "SELECT id, name FROM aftersales_ticket_charge WHERE name LIKE %s",
+            "note",
+            "SELECT id, body FROM mail_message WHERE model = 'aftersales.ticket' "
+            "AND body LIKE %s",
         )
         dupes = self.cluster.query(
             "SELECT count(*) FROM (SELECT company_id, name FROM aftersales_ticket "
@@ -2152,7 +2229,7 @@ class Harness:
 
 
 def kind_tag(kind):
-    return {"ticket": "ticket", "message": "reply", "charge": "work"}[kind]
+    return {"ticket": "ticket", "message": "reply", "note": "work"}[kind]
 
 
 def parse_args(argv=None):
@@ -2210,6 +2287,16 @@ def parse_args(argv=None):
         help="install the addon even when a cached installed database of the "
         "same addon sources exists ($AFTERSALES_LOAD_CACHE, default "
         "~/.cache/aftersales-load)",
+    )
+    parser.add_argument(
+        "--from-db",
+        help="copy this database of the machine's PostgreSQL (PGHOST, PGPORT, "
+        "PGUSER), where the addon is installed from these sources (e.g. the "
+        "one scripts/test just installed), instead of installing; read only",
+    )
+    parser.add_argument(
+        "--from-filestore",
+        help="file store of --from-db (default .local/data/filestore/<db>)",
     )
     parser.add_argument(
         "--keep", action="store_true", help="keep the work directory (logs)"

@@ -13,6 +13,11 @@ from odoo.addons.aftersales_service.models.aftersales_part_reservation import (
 
 from .common import AftersalesCase
 
+# Queries of consuming two parts (stock moves, quotation, warranty cost) and of
+# cancelling a one-part reservation, the quant lock included.
+CONSUME_QUERIES = 339
+CANCEL_QUERIES = 78
+
 
 class PartsCase(AftersalesCase):
     """Real stock: a warehouse with spare parts, stock staff, a customer
@@ -434,6 +439,32 @@ class TestPartsConsumption(PartsCase):
         order.action_confirm()
         self.assertEqual(order.order_line.qty_delivered, 2.0)
         self.assertFalse(order.picking_ids)
+
+    def test_consume_and_cancel_query_count(self):
+        """Consumption and cancel lock the parts' quants first (one query;
+        see test_parts_concurrency): their query counts stay bounded."""
+        reservation = self._reserve(
+            self.user_technician, [(self.part_board, 3), (self.part_filter, 2)]
+        )
+        other = self._reserve(self.user_technician, [(self.part_board, 1)])
+        board, filter_ = reservation.line_ids
+        self.env.flush_all()
+        self.env.invalidate_all()
+        with self.assertQueryCount(CONSUME_QUERIES):
+            reservation.with_user(self.user_technician)._consume(
+                {
+                    board: {"qty_consumed": 2, "qty_defective": 1},
+                    filter_: {"qty_consumed": 2},
+                }
+            )
+            self.env.flush_all()
+        self.assertEqual(reservation.state, "done")
+        self.env.invalidate_all()
+        with self.assertQueryCount(CANCEL_QUERIES):
+            other.with_user(self.user_technician).action_cancel()
+            self.env.flush_all()
+        self.assertEqual(other.state, "cancel")
+        self.assertEqual(self._quant(self.part_board, self.stock), (3.0, 0.0))
 
     def test_consume_more_than_reserved_needs_reason(self):
         reservation = self._reserve(self.user_technician, [(self.part_board, 1)])
