@@ -1,6 +1,6 @@
 {
     "name": "After-Sales Service",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Services/After-Sales",
     "summary": "After-sales tickets from every channel, service levels and "
     "escalation, per-serial warranties, spare-part reservations, callbacks with "

@@ -154,7 +154,11 @@ class AftersalesCustomerPortal(CustomerPortal):
         return request.render("aftersales_service.portal_my_tickets", values)
 
     @http.route(
-        ["/my/tickets/<int:ticket_id>"], type="http", auth="public", website=True
+        ["/my/tickets/<int:ticket_id>"],
+        type="http",
+        auth="public",
+        website=True,
+        readonly=True,
     )
     def portal_my_ticket(self, ticket_id, access_token=None, **kw):
         try:
@@ -171,6 +175,8 @@ class AftersalesCustomerPortal(CustomerPortal):
     def _ticket_page_values(self, ticket_sudo, access_token, **kw):
         # The portal chatter posts with the record's token: a customer who
         # reads the ticket may answer on it (they cannot write the ticket).
+        # Tickets get their token when created: no write on this read-only
+        # page (_portal_ensure_token only writes for a ticket without one).
         token = access_token or ticket_sudo._portal_ensure_token()
         values = {
             "ticket": ticket_sudo,
@@ -369,6 +375,7 @@ class AftersalesCustomerPortal(CustomerPortal):
         type="http",
         auth="public",
         website=True,
+        readonly=True,
     )
     def portal_my_warranty(
         self, warranty_id, access_token=None, report_type=None, download=False, **kw

@@ -71,7 +71,13 @@ class AftersalesVisitPortal(AftersalesCustomerPortal):
         )
         return values
 
-    @http.route(["/my/visits/<int:visit_id>"], type="http", auth="public", website=True)
+    @http.route(
+        ["/my/visits/<int:visit_id>"],
+        type="http",
+        auth="public",
+        website=True,
+        readonly=True,
+    )
     def portal_my_visit(
         self, visit_id, access_token=None, report_type=None, download=False, **kw
     ):

@@ -1,4 +1,5 @@
 import threading
+import uuid
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -53,6 +54,9 @@ class AftersalesContract(models.Model):
         default=lambda self: self.env.company,
     )
     currency_id = fields.Many2one(related="company_id.currency_id")
+    # the portal token from the start: the customer's read-only pages never
+    # create one on first view
+    access_token = fields.Char(default=lambda self: str(uuid.uuid4()))
     state = fields.Selection(
         CONTRACT_STATES,
         required=True,

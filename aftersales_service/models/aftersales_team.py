@@ -353,9 +353,11 @@ class AftersalesTeam(models.Model):
         }
 
     @api.model
+    @api.readonly
     def retrieve_my_day(self):
         """The user's own figures above the overview: open tickets, today's
-        appointments, this month's score (and its target)."""
+        appointments, this month's score (and its target). Read-only: served
+        from a replica when there is one."""
         Ticket = self.env["aftersales.ticket"]
         domains = self._my_day_domains()
         score = self.env["aftersales.performance.score"].search(
@@ -375,6 +377,7 @@ class AftersalesTeam(models.Model):
         }
 
     @api.model
+    @api.readonly
     def action_open_my_day(self, figure):
         if figure == "score":
             return self.env["ir.actions.act_window"]._for_xml_id(
@@ -511,12 +514,14 @@ class AftersalesTeam(models.Model):
             .resource_calendar_id
         )
 
+    @api.readonly
     def action_view_tickets(self):
         self.ensure_one()
         return self.env["aftersales.ticket"]._action_view(
             [("team_id", "child_of", self.id)], {"default_team_id": self.id}
         )
 
+    @api.readonly
     def action_view_settlement(self):
         """The partner's signed visits of this team, per month, for
         settlement."""
@@ -535,7 +540,8 @@ class AftersalesTeam(models.Model):
         self, filters, xmlid="aftersales_service.aftersales_ticket_action"
     ):
         """The list of the team (and sub-teams) with the overview's filters
-        on, as facets the user can remove."""
+        on, as facets the user can remove. The overview's buttons only read
+        (``@api.readonly``): served from a replica when there is one."""
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
         context = {
@@ -550,21 +556,27 @@ class AftersalesTeam(models.Model):
         action["views"] = sorted(action["views"], key=lambda view: view[1] != "list")
         return action
 
+    @api.readonly
     def action_overview_open(self):
         return self._action_overview(["open"])
 
+    @api.readonly
     def action_overview_unassigned(self):
         return self._action_overview(["open", "unassigned"])
 
+    @api.readonly
     def action_overview_urgent(self):
         return self._action_overview(["open", "urgent"])
 
+    @api.readonly
     def action_overview_at_risk(self):
         return self._action_overview(["open", "sla_at_risk"])
 
+    @api.readonly
     def action_overview_failed_today(self):
         return self._action_overview(["open", "sla_failed_today"])
 
+    @api.readonly
     def action_overview_callbacks_due(self):
         action = self._action_overview(
             ["due"], "aftersales_service.aftersales_callback_action"
@@ -572,6 +584,7 @@ class AftersalesTeam(models.Model):
         action["context"].pop("default_team_id")
         return action
 
+    @api.readonly
     def action_overview_part_shortage(self):
         return self._action_overview(["open", "part_shortage"])
 

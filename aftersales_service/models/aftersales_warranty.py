@@ -1,3 +1,4 @@
+import uuid
 from datetime import timedelta
 
 from odoo import Command, _, api, fields, models
@@ -47,6 +48,9 @@ class AftersalesWarranty(models.Model):
         index=True,
         default=lambda self: self.env.company,
     )
+    # the portal token from the start: the customer's read-only pages never
+    # create one on first view
+    access_token = fields.Char(default=lambda self: str(uuid.uuid4()))
     state = fields.Selection(
         WARRANTY_STATES,
         required=True,
