@@ -213,6 +213,20 @@ class TestTrackingBatch(TrackingBatchCase):
         other = callbacks.search([("ticket_id", "in", batch.ids)])
         self.assertTrue(one)
         self.assertEqual(len(one), len(other))
+
+        def followers(callback):
+            return sorted(
+                (follower.partner_id.id, tuple(sorted(follower.subtype_ids.ids)))
+                for follower in callback.message_follower_ids
+            )
+
+        # the agent of each callback follows it, subscribed for the batch
+        for callback_a, callback_b in zip(one, other, strict=True):
+            self.assertIn(
+                callback_a.user_id.partner_id.id,
+                [partner for partner, __ in followers(callback_a)],
+            )
+            self.assertEqual(followers(callback_b), followers(callback_a))
         since = self._last_message_id()
         with freeze_time(at(0, 15)):
             for ticket in single:

@@ -19,13 +19,20 @@ from collections import defaultdict
 
 from markupsafe import escape
 
-from odoo import models
+from odoo import api, models
 from odoo.exceptions import MissingError
 from odoo.tools import SQL, clean_context
 from odoo.tools.mail import generate_tracking_message_id
 
 # Below this many records with tracked changes, Odoo's own path.
 TRACKING_BATCH_MIN = 2
+
+
+class _PendingSubscriptions(list):
+    """Auto-subscriptions of records being created, run after the create;
+    closed once run (records keep the context they were created with)."""
+
+    closed = False
 
 
 class AftersalesTrackingBatch(models.AbstractModel):
@@ -283,19 +290,112 @@ class AftersalesTrackingBatch(models.AbstractModel):
 
     def _track_batch_notify(self, notify):
         """Notify the followers of the messages of ``notify`` ([(record,
-        message, msg_values)]): the recipients of all messages in one query;
-        a message nobody is to receive costs nothing more; the others go
-        through Odoo's notification, which creates the inbox notification,
-        the e-mail and the push of each recipient."""
+        message, msg_values)]) as ``_notify_thread`` does message by
+        message: the recipients of all messages in one query, the inbox
+        notifications of the batch in one ``create()`` with one read of the
+        followers for the users' inbox, the push devices read once; the
+        e-mails rendered per message (in each recipient's language) by
+        Odoo. A message nobody is to receive costs nothing more."""
         if self.env.context.get("mail_notify_author"):
             # the author is notified too: Odoo's path, message by message
             for record, message, msg_values in notify:
                 record._notify_thread(message, msg_values)
             return
         recipients = self._track_batch_recipients(notify)
-        for record, message, msg_values in notify:
-            if recipients.get(record.id):
-                record._notify_thread(message, msg_values)
+        todo = [
+            (record._fallback_lang(), message, msg_values, recipients[record.id])
+            for record, message, msg_values in notify
+            if recipients.get(record.id)
+        ]
+        if not todo:
+            return
+        users = self.env["res.users"]
+        for *__, rdata in todo:
+            for data in rdata:
+                if data["uid"]:
+                    # as _notify_thread: the users' partners are known
+                    user = users.browse(data["uid"])
+                    self.env.cache.insert_missing(
+                        user, user._fields["partner_id"], [data["id"]]
+                    )
+        self._track_batch_notify_inbox(todo)
+        for record, message, msg_values, rdata in todo:
+            if any(data["notif"] == "email" for data in rdata):
+                record._notify_thread_by_email(message, rdata, msg_vals=msg_values)
+        push = {
+            record.id: record._extract_partner_ids_for_notifications(
+                message, msg_values, rdata
+            )
+            for record, message, msg_values, rdata in todo
+        }
+        pids = {pid for ids in push.values() for pid in ids}
+        if not pids:
+            return
+        with_devices = set(
+            self.env["mail.push.device"]
+            .sudo()
+            .search([("partner_id", "in", list(pids))])
+            .partner_id.ids
+        )
+        for record, message, msg_values, rdata in todo:
+            if with_devices.intersection(push[record.id]):
+                record._notify_thread_by_web_push(message, rdata, msg_values)
+
+    def _track_batch_notify_inbox(self, todo):
+        """``_notify_thread_by_inbox`` of each message of ``todo``
+        ([(record, message, msg_values, recipients data)]): the inbox
+        notifications in one ``create()``, the followers the users' inbox
+        shows read once, one bus message per user and message."""
+        inbox = []
+        notif_values = []
+        for record, message, msg_values, rdata in todo:
+            pids_uids = sorted(
+                (data["id"], data["uid"]) for data in rdata if data["notif"] == "inbox"
+            )
+            if not pids_uids:
+                continue
+            inbox.append((record, message, msg_values, pids_uids))
+            notif_values += [
+                {
+                    "author_id": message.author_id.id,
+                    "mail_message_id": message.id,
+                    "notification_status": "sent",
+                    "notification_type": "inbox",
+                    "res_partner_id": pid,
+                }
+                for pid, __ in pids_uids
+            ]
+        if not inbox:
+            return
+        self.env["mail.notification"].sudo().create(notif_values)
+        Users = self.env["res.users"]
+        all_users = Users.browse(
+            {uid for *__, pids_uids in inbox for __, uid in pids_uids if uid}
+        )
+        followers = (
+            self.env["mail.followers"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_id", "in", [record.id for record, *__ in inbox]),
+                    ("partner_id", "in", all_users.partner_id.ids),
+                ]
+            )
+        )
+        by_record = defaultdict(lambda: self.env["mail.followers"].sudo())
+        for follower in followers:
+            by_record[follower.res_id] |= follower
+        for record, message, msg_values, pids_uids in inbox:
+            for user in Users.browse(uid for __, uid in pids_uids if uid):
+                user._bus_send_store(
+                    message.with_user(user).with_context(allowed_company_ids=[]),
+                    msg_vals=msg_values,
+                    for_current_user=True,
+                    add_followers=True,
+                    followers=by_record[record.id],
+                    notification_type="mail.message/inbox",
+                )
 
 
 class AftersalesTicket(models.Model):
@@ -307,3 +407,47 @@ class AftersalesTicket(models.Model):
 class AftersalesCallback(models.Model):
     _name = "aftersales.callback"
     _inherit = ["aftersales.tracking.batch", "aftersales.callback"]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Callbacks planned for a batch of tickets: Odoo subscribes the
+        agent of each callback apart (one query each); here once per agent
+        for the batch, after the create."""
+        if len(vals_list) < TRACKING_BATCH_MIN:
+            return super().create(vals_list)
+        pending = _PendingSubscriptions()
+        callbacks = super(
+            AftersalesCallback,
+            self.with_context(aftersales_auto_subscribe_pending=pending),
+        ).create(vals_list)
+        callbacks = callbacks.with_env(self.env)
+        pending.closed = True
+        callbacks._auto_subscribe_pending(pending)
+        return callbacks
+
+    def _message_auto_subscribe(self, updated_values, followers_existing_policy="skip"):
+        pending = self.env.context.get("aftersales_auto_subscribe_pending")
+        if not isinstance(pending, _PendingSubscriptions) or pending.closed:
+            return super()._message_auto_subscribe(
+                updated_values, followers_existing_policy=followers_existing_policy
+            )
+        pending.append((self.ids, updated_values, followers_existing_policy))
+        return True
+
+    def _auto_subscribe_pending(self, pending):
+        """Run the auto-subscriptions ``pending`` ([(ids, values, policy)])
+        together for the records whose values decide the same followers:
+        the responsible user and the fields of parent subtypes."""
+        relation = self.env["mail.message.subtype"]._get_auto_subscription_subtypes(
+            self._name
+        )[4]
+        fnames = sorted({"user_id"}.union(*relation.values()))
+        groups = defaultdict(list)
+        for ids, values, policy in pending:
+            key = (policy, tuple((fname, values.get(fname)) for fname in fnames))
+            groups[key].append((ids, values))
+        for (policy, __), items in groups.items():
+            records = self.browse([id_ for ids, __ in items for id_ in ids])
+            records._message_auto_subscribe(
+                items[0][1], followers_existing_policy=policy
+            )
