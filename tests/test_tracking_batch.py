@@ -128,6 +128,19 @@ class TrackingBatchCase(SlaCase):
                         )
                         for value in message.sudo().tracking_value_ids
                     ),
+                    "mails": sorted(
+                        (
+                            norm(mail.subject),
+                            norm(str(mail.body_html)),
+                            tuple(sorted(mail.recipient_ids.ids)),
+                            mail.email_to,
+                            mail.auto_delete,
+                            mail.state,
+                        )
+                        for mail in self.env["mail.mail"]
+                        .sudo()
+                        .search([("mail_message_id", "=", message.id)])
+                    ),
                     "notifications": sorted(
                         (
                             notif.res_partner_id.id,
@@ -141,9 +154,9 @@ class TrackingBatchCase(SlaCase):
             )
         return result
 
-    def _compare(self, vals, when, count=4):
-        single = self._tickets(count)
-        batch = self._tickets(count)
+    def _compare(self, vals, when, count=4, context=None):
+        single = self._tickets(count).with_context(**(context or {}))
+        batch = self._tickets(count).with_context(**(context or {}))
         since = self._last_message_id()
         with freeze_time(when):
             for ticket in single:
@@ -200,6 +213,23 @@ class TestTrackingBatch(TrackingBatchCase):
             ],
             "a customer without e-mail gets no stage e-mail",
         )
+
+    def test_queued_emails_are_the_ones_one_by_one_queues(self):
+        """E-mails left in the queue (not sent at once): the same e-mails,
+        bodies and recipients, for each ticket."""
+        single, batch, since = self._compare(
+            {"stage_id": self.stage_waiting.id},
+            at(0, 11),
+            context={"mail_notify_force_send": False},
+        )
+        mails = [
+            mail
+            for message in self._chatter(batch[1], since)
+            for mail in message["mails"]
+        ]
+        # the two e-mailed followers of the stage message and the customer
+        self.assertEqual(len(mails), 3)
+        self.assertTrue(all(mail[5] == "outgoing" for mail in mails))
 
     def test_other_tracked_fields_in_the_same_write(self):
         self._compare({"stage_id": self.stage_in_repair.id, "priority": "1"}, at(0, 11))

@@ -15,13 +15,14 @@ notifications of the batch are created together. A single record keeps
 Odoo's own path.
 """
 
+import threading
 from collections import defaultdict
 
 from markupsafe import escape
 
 from odoo import api, models
 from odoo.exceptions import MissingError
-from odoo.tools import SQL, clean_context
+from odoo.tools import SQL, clean_context, split_every
 from odoo.tools.mail import generate_tracking_message_id
 
 # Below this many records with tracked changes, Odoo's own path.
@@ -319,9 +320,7 @@ class AftersalesTrackingBatch(models.AbstractModel):
                         user, user._fields["partner_id"], [data["id"]]
                     )
         self._track_batch_notify_inbox(todo)
-        for record, message, msg_values, rdata in todo:
-            if any(data["notif"] == "email" for data in rdata):
-                record._notify_thread_by_email(message, rdata, msg_vals=msg_values)
+        self._track_batch_notify_email(todo)
         push = {
             record.id: record._extract_partner_ids_for_notifications(
                 message, msg_values, rdata
@@ -340,6 +339,85 @@ class AftersalesTrackingBatch(models.AbstractModel):
         for record, message, msg_values, rdata in todo:
             if with_devices.intersection(push[record.id]):
                 record._notify_thread_by_web_push(message, rdata, msg_values)
+
+    def _track_batch_notify_email(self, todo):
+        """``_notify_thread_by_email`` of each message of ``todo``: each
+        e-mail rendered by Odoo for its message, recipients' group and
+        language, the e-mails of the batch in one ``create()`` and their
+        notifications in another; sent after the commit as Odoo sends them
+        (a message with fewer e-mails than the force-send limit)."""
+        Mail = self.env["mail.mail"].sudo().with_context(clean_context(self._context))
+        params = self.env["ir.config_parameter"].sudo()
+        batch_size = int(params.get_param("mail.batch_size")) or 50
+        mail_values = []
+        chunks = []  # (message, recipient ids) of each e-mail
+        for record, message, msg_values, rdata in todo:
+            partners_data = [data for data in rdata if data["notif"] == "email"]
+            if not partners_data:
+                continue
+            base_mail_values = record._notify_by_email_get_base_mail_values(
+                message, additional_values={"auto_delete": True}
+            )
+            for (
+                __,
+                render_values,
+                recipients_group,
+            ) in record._notify_get_classified_recipients_iterator(
+                message, partners_data, msg_vals=msg_values
+            ):
+                body = record._notify_by_email_render_layout(
+                    message,
+                    recipients_group,
+                    msg_vals=msg_values,
+                    render_values=render_values,
+                )
+                recipient_ids = recipients_group.pop("recipients")
+                for chunk in split_every(batch_size, recipient_ids):
+                    mail_values.append(
+                        record._notify_by_email_get_final_mail_values(
+                            chunk,
+                            base_mail_values,
+                            additional_values={"body_html": body},
+                        )
+                    )
+                    chunks.append((message, list(chunk)))
+        if not mail_values:
+            return
+        emails = Mail.create(mail_values)
+        notif_values = []
+        by_message = defaultdict(lambda: Mail)
+        for email, (message, recipient_ids) in zip(emails, chunks, strict=True):
+            by_message[message] |= email
+            notif_values += [
+                {
+                    "author_id": message.author_id.id,
+                    "is_read": True,  # discard Inbox notification
+                    "mail_mail_id": email.id,
+                    "mail_message_id": message.id,
+                    "notification_status": "ready",
+                    "notification_type": "email",
+                    "res_partner_id": recipient_id,
+                }
+                for recipient_id in recipient_ids
+            ]
+        self.env["mail.notification"].sudo().with_context(
+            clean_context(self._context)
+        ).create(notif_values)
+        # Odoo sends the e-mails of a message at once (after the commit)
+        # when they are fewer than the limit, else leaves them to the queue
+        if not self.env.context.get("mail_notify_force_send", True):
+            return
+        limit = int(params.get_param("mail.mail.force.send.limit", 100))
+        to_send = Mail.union(
+            *(mails for mails in by_message.values() if len(mails) < limit)
+        )
+        test_mode = getattr(threading.current_thread(), "testing", False)
+        if not to_send or (self.pool._init and not test_mode):
+            return
+        if test_mode:
+            to_send.send()
+        else:
+            to_send.send_after_commit()
 
     def _track_batch_notify_inbox(self, todo):
         """``_notify_thread_by_inbox`` of each message of ``todo``
