@@ -64,6 +64,9 @@ def main():
             ]
         )
         env.flush_all()
+        # run the creation's pending tracking now: left pending, it would
+        # discard the tracking of the first write measured below
+        cr.flush()
         steps = [
             ("into a pausing stage", "aftersales_service.stage_waiting"),
             ("back to work", "aftersales_service.stage_in_repair"),

@@ -82,3 +82,4 @@ from . import ticket_charging
 from . import aftersales_demo
 from . import aftersales_demo_partner
 from . import mail_thread
+from . import ticket_tracking

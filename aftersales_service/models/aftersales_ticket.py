@@ -917,7 +917,12 @@ class AftersalesTicket(models.Model):
     def _track_subtype(self, init_values):
         self.ensure_one()
         if "stage_id" in init_values:
-            return self.env.ref("aftersales_service.mt_ticket_stage")
+            # by id from the cached xmlid: no query per ticket of a batch
+            return self.env["mail.message.subtype"].browse(
+                self.env["ir.model.data"]._xmlid_to_res_id(
+                    "aftersales_service.mt_ticket_stage"
+                )
+            )
         return super()._track_subtype(init_values)
 
     def _message_get_suggested_recipients(self):

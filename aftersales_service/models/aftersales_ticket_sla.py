@@ -224,6 +224,7 @@ class AftersalesTicketSla(models.Model):
                 line.warning_share,
             )
         planned = self._plan_batch(requests)
+        dates = defaultdict(list)
         for line in lines:
             at_risk_req, deadline_req = self._planned_dates(
                 line.calendar_id,
@@ -232,8 +233,13 @@ class AftersalesTicketSla(models.Model):
                 line.paused_hours,
                 line.warning_share,
             )
-            line.at_risk_date = planned[self._plan_key(at_risk_req)]
-            line.deadline = planned[self._plan_key(deadline_req)]
+            at_risk = planned[self._plan_key(at_risk_req)]
+            deadline = planned[self._plan_key(deadline_req)]
+            if (line.at_risk_date, line.deadline) != (at_risk, deadline):
+                dates[at_risk, deadline].append(line.id)
+        # one write per distinct plan, not two per line
+        for (at_risk, deadline), ids in dates.items():
+            self.browse(ids).write({"at_risk_date": at_risk, "deadline": deadline})
         lines._refresh_status()
 
     # ------------------------------------------------------------------
@@ -324,11 +330,16 @@ class AftersalesTicketSla(models.Model):
         durations = self._hours_between_batch(
             (line.calendar_id, line.pause_start, when) for line in lines
         )
+        resumed = defaultdict(list)
         for line in lines:
-            line.paused_hours += durations[
-                (line.calendar_id.id, line.pause_start, when)
-            ]
-            line.pause_start = False
+            paused = (
+                line.paused_hours
+                + durations[(line.calendar_id.id, line.pause_start, when)]
+            )
+            resumed[paused].append(line.id)
+        # one write per distinct paused time, not two per line
+        for paused, ids in resumed.items():
+            self.browse(ids).write({"paused_hours": paused, "pause_start": False})
         lines._replan()
 
     def _reach(self, when):
@@ -338,12 +349,19 @@ class AftersalesTicketSla(models.Model):
         elapsed = self._hours_between_batch(
             (line.calendar_id, line.start_date, when) for line in lines
         )
+        reached = defaultdict(list)
         for line in lines:
             key = (line.calendar_id.id, line.start_date, when)
-            line.reached_date = when
-            line.elapsed_hours = max(elapsed[key] - line.paused_hours, 0.0)
+            values = {
+                "reached_date": when,
+                "elapsed_hours": max(elapsed[key] - line.paused_hours, 0.0),
+            }
             if line.status == "cancelled":
-                line.status = "on_time"  # decided again below: met or late
+                values["status"] = "on_time"  # decided again below: met or late
+            reached[tuple(values.items())].append(line.id)
+        # one write per distinct outcome, not one per line and field
+        for values, ids in reached.items():
+            self.browse(ids).write(dict(values))
         lines._refresh_status(when)
         lines.ticket_id._sla_close_activities()
 
