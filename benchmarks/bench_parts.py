@@ -156,7 +156,9 @@ def main():
     args = parse_args()
     registry = bench_common.registry(args)
     with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
+        # a back-office user (the administrator) with chatter on
+        env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": False})
+        env = env(user=env.ref("base.user_admin"))
         try:
             __, part, unit, partner = setup(env, args.tickets)
             if args.repair_first:
