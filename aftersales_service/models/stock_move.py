@@ -1,10 +1,22 @@
 from collections import defaultdict
 
-from odoo import _, models
+from odoo import _, fields, models
 
 
 class StockMove(models.Model):
     _inherit = "stock.move"
+
+    # The inverse of the reservation lines' move: when a move's state or
+    # quantity changes, Odoo finds the lines whose reserved quantity follows
+    # it through this field (in cache for a batch) instead of searching the
+    # lines once per move and per change, for every move of the database.
+    aftersales_reservation_line_ids = fields.One2many(
+        "aftersales.part.reservation.line",
+        "move_id",
+        string="Spare-Part Reservation Lines",
+        readonly=True,
+        groups="stock.group_stock_user",
+    )
 
     def _action_done(self, cancel_backorder=False):
         moves = super()._action_done(cancel_backorder=cancel_backorder)
