@@ -69,7 +69,8 @@ class AftersalesTicketSla(models.Model):
     warning_share = fields.Float(string="At Risk From (%)", default=75.0)
 
     # Clock
-    start_date = fields.Datetime(string="Started", required=True)
+    # indexed for the Service Levels report, filtered on a period of it
+    start_date = fields.Datetime(string="Started", required=True, index=True)
     deadline = fields.Datetime(index=True)
     at_risk_date = fields.Datetime(string="At Risk From")
     reached_date = fields.Datetime(string="Reached")

@@ -158,77 +158,6 @@ class AftersalesKpiReport(models.Model):
             SQL(
                 """
             CREATE OR REPLACE VIEW %s AS (
-            WITH sla AS (
-                     SELECT ticket_id,
-                            count(*) FILTER (WHERE status = 'met') AS met,
-                            count(*) FILTER (
-                                WHERE status IN ('met', 'late', 'failed')
-                            ) AS decided,
-                            min(elapsed_hours) FILTER (
-                                WHERE target_type = 'response'
-                                  AND reached_date IS NOT NULL
-                            ) AS response_hours
-                       FROM aftersales_ticket_sla GROUP BY ticket_id
-                 ),
-                 cb AS (
-                     SELECT ticket_id,
-                            avg(satisfaction) FILTER (
-                                WHERE satisfaction > 0
-                            ) AS satisfaction,
-                            avg(CASE nps_category WHEN 'promoter' THEN 100.0
-                                                  WHEN 'detractor' THEN -100.0
-                                                  WHEN 'passive' THEN 0.0 END) AS nps
-                       FROM aftersales_callback WHERE has_scores GROUP BY ticket_id
-                 ),
-                 parts AS (
-                     SELECT l.ticket_id,
-                            sum(l.product_qty) AS reserved,
-                            sum(COALESCE(l.qty_consumed, 0)) AS consumed,
-                            sum(COALESCE(l.consumed_product_qty, 0) * COALESCE(
-                                (pp.standard_price ->> l.company_id::text)::numeric, 0)
-                            ) AS cost,
-                            sum(COALESCE(l.warranty_cost, 0)) AS warranty
-                       FROM aftersales_part_reservation_line l
-                       JOIN product_product pp ON pp.id = l.product_id
-                      WHERE l.state NOT IN ('cancel', 'draft')
-                      GROUP BY l.ticket_id
-                 ),
-                 -- A complaint is a new complaint ticket about this one, or
-                 -- this very ticket reopened by an unhappy answer.
-                 complaint AS (
-                     SELECT ticket_id, count(*) AS complaints,
-                            count(*) FILTER (WHERE at_fault) AS at_fault
-                       FROM (
-                           SELECT complaint_of_id AS ticket_id,
-                                  company_at_fault AS at_fault
-                             FROM aftersales_ticket
-                            WHERE complaint_of_id IS NOT NULL
-                           UNION ALL
-                           SELECT id, company_at_fault
-                             FROM aftersales_ticket
-                            WHERE is_complaint AND complaint_of_id IS NULL
-                       ) drawn
-                      GROUP BY ticket_id
-                 ),
-                 visits AS (
-                     SELECT ticket_id,
-                            count(*) FILTER (
-                                WHERE check_in_date IS NOT NULL
-                                   OR state = 'no_show'
-                            ) AS made,
-                            count(*) FILTER (
-                                WHERE check_in_date IS NOT NULL
-                            ) AS arrived,
-                            count(*) FILTER (
-                                WHERE arrival_status = 'on_time'
-                            ) AS on_time,
-                            count(*) FILTER (WHERE state = 'no_show') AS no_show
-                       FROM aftersales_visit GROUP BY ticket_id
-                 ),
-                 repeated AS (
-                     SELECT DISTINCT repeat_of_id AS ticket_id FROM aftersales_ticket
-                      WHERE repeat_of_id IS NOT NULL
-                 )
             SELECT
                 t.id AS id,
                 t.id AS ticket_id,
@@ -248,7 +177,9 @@ class AftersalesKpiReport(models.Model):
                      THEN EXTRACT(EPOCH FROM t.closed_date - t.received_date) / 3600.0
                 END AS resolution_hours,
                 CASE WHEN t.outcome IS DISTINCT FROM 'solved' THEN NULL
-                     WHEN repeated.ticket_id IS NULL THEN 100.0 ELSE 0.0
+                     WHEN EXISTS (
+                         SELECT 1 FROM aftersales_ticket r WHERE r.repeat_of_id = t.id
+                     ) THEN 0.0 ELSE 100.0
                 END AS first_time_fix,
                 CASE WHEN t.is_repeat THEN 100.0 ELSE 0.0 END AS repeat_rate,
                 CASE WHEN sla.decided > 0 THEN 100.0 * sla.met / sla.decided END
@@ -291,12 +222,71 @@ class AftersalesKpiReport(models.Model):
                 COALESCE(t.charged_amount, 0) AS charged_amount
             FROM aftersales_ticket t
             LEFT JOIN res_partner partner ON partner.id = t.partner_id
-            LEFT JOIN sla ON sla.ticket_id = t.id
-            LEFT JOIN cb ON cb.ticket_id = t.id
-            LEFT JOIN parts ON parts.ticket_id = t.id
-            LEFT JOIN complaint ON complaint.ticket_id = t.id
-            LEFT JOIN repeated ON repeated.ticket_id = t.id
-            LEFT JOIN visits ON visits.ticket_id = t.id
+            -- Per-ticket aggregates as LATERAL subqueries on the tickets'
+            -- indexed foreign keys: a filter on the tickets (a period, a
+            -- team, some ids) reads only those tickets' lines, never the
+            -- whole history grouped first.
+            CROSS JOIN LATERAL (
+                SELECT count(*) FILTER (WHERE l.status = 'met') AS met,
+                       count(*) FILTER (
+                           WHERE l.status IN ('met', 'late', 'failed')
+                       ) AS decided,
+                       min(l.elapsed_hours) FILTER (
+                           WHERE l.target_type = 'response'
+                             AND l.reached_date IS NOT NULL
+                       ) AS response_hours
+                  FROM aftersales_ticket_sla l
+                 WHERE l.ticket_id = t.id
+            ) sla
+            CROSS JOIN LATERAL (
+                SELECT avg(c.satisfaction) FILTER (
+                           WHERE c.satisfaction > 0
+                       ) AS satisfaction,
+                       avg(CASE c.nps_category WHEN 'promoter' THEN 100.0
+                                               WHEN 'detractor' THEN -100.0
+                                               WHEN 'passive' THEN 0.0 END) AS nps
+                  FROM aftersales_callback c
+                 WHERE c.ticket_id = t.id AND c.has_scores
+            ) cb
+            CROSS JOIN LATERAL (
+                SELECT sum(l.product_qty) AS reserved,
+                       sum(COALESCE(l.qty_consumed, 0)) AS consumed,
+                       sum(COALESCE(l.consumed_product_qty, 0) * COALESCE(
+                           (pp.standard_price ->> l.company_id::text)::numeric, 0)
+                       ) AS cost,
+                       sum(COALESCE(l.warranty_cost, 0)) AS warranty
+                  FROM aftersales_part_reservation_line l
+                  JOIN product_product pp ON pp.id = l.product_id
+                 WHERE l.ticket_id = t.id AND l.state NOT IN ('cancel', 'draft')
+            ) parts
+            -- A complaint is a new complaint ticket about this one, or
+            -- this very ticket reopened by an unhappy answer.
+            CROSS JOIN LATERAL (
+                SELECT count(*) + CASE WHEN t.is_complaint
+                                        AND t.complaint_of_id IS NULL
+                                       THEN 1 ELSE 0 END AS complaints,
+                       count(*) FILTER (WHERE c.company_at_fault)
+                       + CASE WHEN t.is_complaint AND t.complaint_of_id IS NULL
+                                   AND t.company_at_fault
+                              THEN 1 ELSE 0 END AS at_fault
+                  FROM aftersales_ticket c
+                 WHERE c.complaint_of_id = t.id
+            ) complaint
+            CROSS JOIN LATERAL (
+                SELECT count(*) FILTER (
+                           WHERE v.check_in_date IS NOT NULL
+                              OR v.state = 'no_show'
+                       ) AS made,
+                       count(*) FILTER (
+                           WHERE v.check_in_date IS NOT NULL
+                       ) AS arrived,
+                       count(*) FILTER (
+                           WHERE v.arrival_status = 'on_time'
+                       ) AS on_time,
+                       count(*) FILTER (WHERE v.state = 'no_show') AS no_show
+                  FROM aftersales_visit v
+                 WHERE v.ticket_id = t.id
+            ) visits
             WHERE t.active
             )
             """,
