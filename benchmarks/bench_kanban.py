@@ -34,7 +34,9 @@ import time
 from datetime import datetime, timedelta
 
 import bench_common
+import pytz
 import seed_tickets
+from lxml import etree
 
 from odoo import SUPERUSER_ID, api
 
@@ -85,8 +87,6 @@ def spec_of(env, model, view_type):
     """The web client's ``specification`` for the view: its fields (a
     many2one's display name, with the field's context), and the fields the
     widgets depend on."""
-    from lxml import etree
-
     Model = env[model]
     view = Model.get_views([(False, view_type)])
     arch = etree.fromstring(view["views"][view_type]["arch"])
@@ -180,8 +180,6 @@ def ticket_screen(env):
 def current_month(env):
     """The date filter's default period (the current month, in the user's
     time zone), as the search view sends it: UTC datetimes."""
-    import pytz
-
     tz = pytz.timezone(env.user.tz or "UTC")
     now = datetime.now(tz)
     start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)

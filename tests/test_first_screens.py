@@ -7,6 +7,7 @@ they show through indexes, never the whole history first
 from datetime import datetime, timedelta
 
 from odoo.tests import users
+from odoo.tools import SQL
 
 from .common import AftersalesCase
 
@@ -192,8 +193,6 @@ class TestFirstScreens(AftersalesCase):
         select = [*groupby_terms.values()] + [
             Model._read_group_select(spec, query) for spec in aggregates
         ]
-        from odoo.tools import SQL
-
         sql = query.select(*select)
         sql = SQL("%s GROUP BY %s", sql, SQL(", ").join(groupby_terms.values()))
         self.env.cr.execute("SET LOCAL enable_seqscan = off")
