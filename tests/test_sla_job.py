@@ -222,12 +222,13 @@ class TestSlaJob(SlaCase):
     def test_queries_per_due_ticket(self):
         """Each due ticket fails, escalates, turns red, gets its note and
         alert and is listed in the digest: the job's queries grow by at most
-        5 per extra due ticket (they are all batched; what grows is the
-        rows, not the statements)."""
+        one per extra due ticket (they are all batched; what grows is the
+        rows, not the statements). The issue's target is 5; measured: 1
+        (67 -> 77 queries from 2 to 12 due tickets)."""
         self._count_job_queries(1)  # caches, digest of the first run
         small = self._count_job_queries(2)
         large = self._count_job_queries(12)
-        self.assertLessEqual((large - small) / 10, 5, f"{small} -> {large} queries")
+        self.assertLessEqual((large - small) / 10, 1, f"{small} -> {large} queries")
 
     def test_crash_mid_run_resumes_without_double_notice(self):
         """The real cron runner (``ir.cron._process_job``), chunks of two
