@@ -214,8 +214,10 @@ class TestSlaDeadlines(SlaCase):
 
     def test_batch_reads_the_calendar_once_for_all_received_dates(self):
         """Each ticket with its own received date (as in real intake): the
-        calendar's work intervals are read once for the batch, not once per
-        start, and no deadline is planned through plan_hours."""
+        calendar's work intervals are read once for the batch (once per
+        4-week period the deadlines span), not once per start, and no
+        deadline is planned through plan_hours. The next creates (a batch,
+        a ticket from the screen) read nothing: the periods are cached."""
         reads = []
         plans = []
         original_read = ResourceCalendar._work_intervals_batch
@@ -244,10 +246,57 @@ class TestSlaDeadlines(SlaCase):
             tickets = self.env["aftersales.ticket"].create(vals_list)
         self.assertEqual(len(tickets.sla_ids), 60)
         self.assertEqual(len(set(tickets.sla_ids.mapped("start_date"))), 30)
-        self.assertEqual(
-            [calendar_id for calendar_id, *__ in reads], [self.calendar.id]
-        )
+        # the deadlines span at most two 4-week periods: one read each
+        self.assertIn(len(reads), (1, 2))
+        self.assertEqual({calendar for calendar, *__ in reads}, {self.calendar.id})
+        self.assertEqual(len({(start, end) for __, start, end in reads}), len(reads))
+        for __, start, end in reads:
+            self.assertEqual(end - start, timedelta(days=28))
         self.assertFalse(plans)
+        reads.clear()
+        with (
+            patch.object(ResourceCalendar, "_work_intervals_batch", counting_read),
+            patch.object(ResourceCalendar, "plan_hours", counting_plan),
+            freeze_time(at(0, 10)),
+        ):
+            again = self.env["aftersales.ticket"].create(vals_list[1:])
+            one = self.env["aftersales.ticket"].create(vals_list[0])
+        self.assertEqual(len(again.sla_ids) + len(one.sla_ids), 60)
+        self.assertFalse(reads, "the work intervals are cached between creates")
+        self.assertFalse(plans)
+        self._assert_planned_as_one_by_one(tickets | again | one)
+
+    def test_cached_working_time_follows_calendar_changes(self):
+        """The cached work intervals are forgotten when a public holiday is
+        added or removed or when working hours change: the next ticket's
+        deadline moves at once."""
+
+        def response_deadline():
+            ticket = self._sla_ticket(at(0, 10), complexity="simple")
+            return self._line(ticket, "response").deadline
+
+        # 24 working hours: Mon 7, (Tue holiday), Wed 8, Thu 8, Fri 1
+        self.assertEqual(response_deadline(), at(4, 10))
+        wednesday = self.env["resource.calendar.leaves"].create(
+            {
+                "name": "Second holiday",
+                "calendar_id": self.calendar.id,
+                "date_from": at(2, 0),
+                "date_to": at(2, 23, 59),
+                "time_type": "leave",
+            }
+        )
+        # Mon 7, Thu 8, Fri 8, next Monday 1
+        self.assertEqual(response_deadline(), at(7, 10))
+        thursday_afternoon = self.calendar.attendance_ids.filtered(
+            lambda a: a.dayofweek == "3" and a.day_period == "afternoon"
+        )
+        thursday_afternoon.hour_to = 17
+        # Mon 7, Thu 7, Fri 8, next Monday 2
+        self.assertEqual(response_deadline(), at(7, 11))
+        wednesday.unlink()
+        # Mon 7, Wed 8, Thu 7, Fri 2
+        self.assertEqual(response_deadline(), at(4, 11))
 
     def _assert_planned_as_one_by_one(self, tickets):
         """Every line's deadline and at-risk point are what Odoo's

@@ -52,6 +52,7 @@ from . import aftersales_performance_score
 from . import aftersales_performance_score_line
 from . import ticket_performance
 from . import resource_calendar
+from . import resource_calendar_attendance
 from . import resource_calendar_leaves
 from . import aftersales_visit
 from . import aftersales_visit_report

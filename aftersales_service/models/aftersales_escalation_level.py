@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import ValidationError
 
 RECIPIENTS = [
@@ -126,6 +126,40 @@ class AftersalesEscalationLevel(models.Model):
                         )
                     )
                 previous = level
+
+    # ------------------------------------------------------------------
+    # CRUD: the levels of a company are cached
+    # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        self.env.registry.clear_cache()
+        return records
+
+    def write(self, vals):
+        res = super().write(vals)
+        self.env.registry.clear_cache()
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self.env.registry.clear_cache()
+        return res
+
+    @api.model
+    @tools.ormcache("scope", "company_id", "order")
+    def _level_ids(self, scope, company_id, order):
+        """Ids of the active levels of ``scope`` of a company in ``order``
+        (cached between requests, cleared when a level changes)."""
+        return tuple(
+            self.sudo()
+            .with_context(active_test=True)
+            .search(
+                [("scope", "=", scope), ("company_id", "=", company_id)], order=order
+            )
+            .ids
+        )
 
     def _get_recipient(self, team):
         """User this level notifies for a ticket of ``team``."""

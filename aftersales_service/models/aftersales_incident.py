@@ -102,13 +102,9 @@ class AftersalesIncident(models.Model):
 
     @api.model
     def _incident_levels(self, company):
-        return (
-            self.env["aftersales.escalation.level"]
-            .sudo()
-            .search(
-                [("scope", "=", "incident"), ("company_id", "=", company.id)],
-                order="min_ticket_count",
-            )
+        Level = self.env["aftersales.escalation.level"].sudo()
+        return Level.browse(
+            Level._level_ids("incident", company.id, "min_ticket_count")
         )
 
     @api.model

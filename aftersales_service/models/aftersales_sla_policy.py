@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import ValidationError
 
 from .aftersales_contract_template import RESPONSE_TIERS
@@ -209,8 +209,40 @@ class AftersalesSlaPolicy(models.Model):
                 )
 
     # ------------------------------------------------------------------
+    # CRUD: the policies of a company are cached
+    # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        self.env.registry.clear_cache()
+        return records
+
+    def write(self, vals):
+        res = super().write(vals)
+        self.env.registry.clear_cache()
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self.env.registry.clear_cache()
+        return res
+
+    # ------------------------------------------------------------------
     # Business methods
     # ------------------------------------------------------------------
+
+    @api.model
+    @tools.ormcache("company_id")
+    def _company_policy_ids(self, company_id):
+        """Ids of the active policies of a company (cached between
+        requests, cleared when a policy changes)."""
+        return tuple(
+            self.sudo()
+            .with_context(active_test=True)
+            .search([("company_id", "=", company_id)])
+            .ids
+        )
 
     def _resolution_hours(self, complexity):
         self.ensure_one()
@@ -259,8 +291,14 @@ class AftersalesSlaPolicy(models.Model):
     @api.model
     def _find_for_facts(self, facts_list):
         """Best policy for each ticket description; one search for all."""
-        company_ids = {facts["company_id"] for facts in facts_list}
-        policies = self.search([("company_id", "in", list(company_ids))])
+        company_ids = sorted({facts["company_id"] for facts in facts_list})
+        policies = self.browse(
+            [
+                policy_id
+                for company_id in company_ids
+                for policy_id in self._company_policy_ids(company_id)
+            ]
+        )
         ranked = policies.sorted(lambda p: p._specificity(), reverse=True)
         result = []
         for facts in facts_list:

@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 
 # What reaching a stage means for the case. Solved and cancelled both close
 # the ticket, but only a solved ticket counts as a repair, meets its service
@@ -57,3 +57,30 @@ class AftersalesStage(models.Model):
     def _compute_is_closed(self):
         for stage in self:
             stage.is_closed = stage.outcome != "none"
+
+    # ------------------------------------------------------------------
+    # CRUD: the first stage (a new ticket's) is cached
+    # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        self.env.registry.clear_cache()
+        return records
+
+    def write(self, vals):
+        res = super().write(vals)
+        self.env.registry.clear_cache()
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self.env.registry.clear_cache()
+        return res
+
+    @api.model
+    @tools.ormcache()
+    def _first_stage_id(self):
+        """The first active stage, a new ticket's (cached between requests,
+        cleared when a stage changes)."""
+        return self.sudo().with_context(active_test=True).search([], limit=1).id

@@ -7,11 +7,12 @@ from urllib.parse import quote_plus
 import babel.dates
 import pytz
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, sql
 from odoo.tools.misc import (
     babel_locale_parse,
+    clean_context,
     get_lang,
     posix_to_ldml,
 )
@@ -64,7 +65,8 @@ class AftersalesTicket(models.Model):
     _aftersales_action = "aftersales_service.aftersales_ticket_action"
 
     def _default_stage_id(self):
-        return self.env["aftersales.stage"].search([], limit=1)
+        Stage = self.env["aftersales.stage"]
+        return Stage.browse(Stage._first_stage_id())
 
     def _default_channel_id(self):
         return self.env["aftersales.channel"].search(
@@ -118,7 +120,7 @@ class AftersalesTicket(models.Model):
     # indexed with the received date (ticket_portal.py, init()): the portal's
     # list of a customer's tickets and every search on the customer alone
     commercial_partner_id = fields.Many2one(
-        related="partner_id.commercial_partner_id", store=True
+        related="partner_id.commercial_partner_id", store=True, precompute=True
     )
     partner_phone = fields.Char(
         string="Contact Phone",
@@ -552,6 +554,19 @@ class AftersalesTicket(models.Model):
         for ticket in self:
             ticket.is_repeat = bool(ticket.repeat_of_id)
 
+    def _may_have(self, fname):
+        """The tickets of ``self`` that may have records in the one2many
+        ``fname``: not those whose value is known empty in the cache (a
+        ticket just created has none), so that a compute run right after
+        ``create()`` looks nothing up for them."""
+        field = self._fields[fname]
+        cache = self.env.cache
+        return self.filtered(
+            lambda t: (
+                t.id and not (cache.contains(t, field) and not cache.get(t, field))
+            )
+        )
+
     def _compute_access_url(self):
         res = super()._compute_access_url()
         for ticket in self:
@@ -700,7 +715,20 @@ class AftersalesTicket(models.Model):
         for vals in vals_list:
             if vals.get("stage_id") in closing_stages.ids:
                 vals.setdefault("closed_date", now)
-        tickets = super().create(vals_list)
+        # Odoo's chatter subscribes the creator with one INSERT and the
+        # capabilities their followers (the customer) with another: one
+        # INSERT for all of them instead (_subscribe_at_creation)
+        subscribe_creator = bool(
+            not self.env.context.get("tracking_disable")
+            and not self.env.context.get("mail_create_nosubscribe")
+            and self.env.user.active
+        )
+        tickets = (
+            super(AftersalesTicket, self.with_context(mail_create_nosubscribe=True))
+            .create(vals_list)
+            .with_env(self.env)
+        )
+        tickets._subscribe_at_creation(vals_list, subscribe_creator)
         tickets._on_created()
         return tickets
 
@@ -817,6 +845,76 @@ class AftersalesTicket(models.Model):
     def _on_created(self):
         """Hook: the tickets were just created (any channel)."""
 
+    def _creation_followers(self):
+        """Hook: who else follows the new tickets from the start, as
+        [(ticket, partner id, subtype ids)]. Capabilities add theirs (the
+        portal: the customer)."""
+        return []
+
+    def _subscribe_at_creation(self, vals_list, subscribe_creator):
+        """The creator (with the default subtypes, as Odoo's chatter does
+        unless asked not to) and the ``_creation_followers`` follow the new
+        tickets: one ``create`` of followers for the batch. The tickets are
+        new: followers exist only when Odoo's auto-subscription added some,
+        then one search finds them and they are updated instead."""
+        followers = defaultdict(dict)  # ticket id: {partner id: subtype ids}
+        if subscribe_creator:
+            default = self.env["mail.message.subtype"].default_subtypes(self._name)[0]
+            partner_id = self.env.user.partner_id.id
+            for ticket in self:
+                followers[ticket.id][partner_id] = default.ids
+        for ticket, partner_id, subtype_ids in self._creation_followers():
+            followers[ticket.id][partner_id] = subtype_ids
+        if not followers:
+            return
+        Followers = (
+            self.env["mail.followers"]
+            .sudo()
+            .with_context(**clean_context(self.env.context))
+        )
+        existing = {}
+        if self._auto_subscribed_at_creation(vals_list):
+            existing = {
+                (follower.res_id, follower.partner_id.id): follower
+                for follower in Followers.search(
+                    [("res_model", "=", self._name), ("res_id", "in", self.ids)]
+                )
+            }
+        new = []
+        for ticket_id, partners in followers.items():
+            for partner_id, subtype_ids in partners.items():
+                follower = existing.get((ticket_id, partner_id))
+                if follower:
+                    follower.subtype_ids = [Command.set(subtype_ids)]
+                    continue
+                new.append(
+                    {
+                        "res_model": self._name,
+                        "res_id": ticket_id,
+                        "partner_id": partner_id,
+                        "subtype_ids": [Command.set(subtype_ids)],
+                    }
+                )
+        if new:
+            Followers.create(new)
+
+    def _auto_subscribed_at_creation(self, vals_list):
+        """Whether Odoo's auto-subscription (``_message_auto_subscribe``,
+        run by the chatter's ``create``) may have added followers to the new
+        tickets: a parent relation field of a subtype set, or a responsible
+        user (``_message_auto_subscribe_followers``)."""
+        Subtype = self.env["mail.message.subtype"]
+        __, def_ids, __, __, relation = Subtype._get_auto_subscription_subtypes(
+            self._name
+        )
+        relation_fields = {fname for fnames in relation.values() for fname in fnames}
+        for ticket, vals in zip(self, vals_list, strict=True):
+            if any(vals.get(fname) for fname in relation_fields):
+                return True
+            if ticket._message_auto_subscribe_followers(vals, def_ids):
+                return True
+        return False
+
     def _on_transition(self, kind, previous):
         """Hook: ``self`` made the stage transition ``kind`` (one of
         ``TRANSITIONS``); ``previous`` = {ticket id: stage before}."""
@@ -902,9 +1000,8 @@ class AftersalesTicket(models.Model):
     @api.model
     def _get_ticket_sequence(self, company):
         IrSequence = self.env["ir.sequence"].sudo()
-        sequence = IrSequence.search(
-            [("code", "=", "aftersales.ticket"), ("company_id", "=", company.id)],
-            limit=1,
+        sequence = IrSequence.browse(
+            IrSequence._aftersales_sequence_id("aftersales.ticket", company.id)
         )
         if not sequence:
             sequence = IrSequence.create(company._prepare_aftersales_sequence_vals())
@@ -978,7 +1075,7 @@ class AftersalesTicket(models.Model):
     # Business methods
     # ------------------------------------------------------------------
 
-    def _schedule_alerts(self, alerts, notify=True):
+    def _schedule_alerts(self, alerts, notify=True, created=False):
         """One open "Service Level" activity per person per ticket.
 
         ``alerts``: iterable of (ticket, user, summary, note, deadline). An
@@ -986,19 +1083,26 @@ class AftersalesTicket(models.Model):
         (summary, note, the earlier deadline) instead of adding a second one;
         alerts for the same person and ticket in one batch merge the same way.
         ``notify=False`` when the caller already told the person (no
-        assignment e-mail). One search, one ``create`` for the batch."""
+        assignment e-mail); ``created``: the tickets were just created (they
+        have no activity yet). One search, one ``create`` for the batch."""
         alerts = [alert for alert in alerts if alert[1]]
         if not alerts:
             return self.env["mail.activity"]
-        activity_type = self.env.ref("aftersales_service.mail_activity_type_sla")
-        Activity = self.env["mail.activity"].sudo()
-        existing = Activity.search(
-            [
-                ("res_model", "=", self._name),
-                ("res_id", "in", list({ticket.id for ticket, *__ in alerts})),
-                ("activity_type_id", "=", activity_type.id),
-            ]
+        activity_type = self.env["mail.activity.type"].browse(
+            self.env["ir.model.data"]._xmlid_to_res_id(
+                "aftersales_service.mail_activity_type_sla"
+            )
         )
+        Activity = self.env["mail.activity"].sudo()
+        existing = Activity
+        if not created:
+            existing = Activity.search(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_id", "in", list({ticket.id for ticket, *__ in alerts})),
+                    ("activity_type_id", "=", activity_type.id),
+                ]
+            )
         by_key = {(act.res_id, act.user_id.id): act for act in existing}
         pending = {}
         for ticket, user, summary, note, deadline in alerts:

@@ -249,13 +249,12 @@ class AftersalesTicketSla(models.Model):
 
     @api.model
     def _sla_levels_by_company(self, companies):
-        levels = self.env["aftersales.escalation.level"].search(
-            [("scope", "=", "sla"), ("company_id", "in", companies.ids)],
-            order="sequence, id",
-        )
+        Level = self.env["aftersales.escalation.level"]
         result = defaultdict(list)
-        for level in levels:
-            result[level.company_id.id].append(level)
+        for company in companies:
+            result[company.id] = list(
+                Level.browse(Level._level_ids("sla", company.id, "sequence, id"))
+            )
         return result
 
     @api.model

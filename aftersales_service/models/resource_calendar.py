@@ -1,7 +1,9 @@
 import bisect
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from odoo import models
+from pytz import utc
+
+from odoo import models, tools
 
 from odoo.addons.resource.models.utils import make_aware
 
@@ -12,6 +14,19 @@ PLANNING_FIELDS = {"attendance_ids", "global_leave_ids", "leave_ids", "tz"}
 # most 100 of them, and gives up (False) beyond.
 PLAN_WINDOW = timedelta(days=14)
 PLAN_WINDOWS = 100
+
+# The work intervals of a calendar are read in fixed periods of 4 weeks
+# (counted from a Monday) and kept in Odoo's ormcache between requests: a
+# ticket created from the screen plans its deadlines without reading the
+# calendar. Any change of a calendar, of its attendances or of a public
+# holiday clears the cache (``_aftersales_clear_work_cache``).
+CHUNK = timedelta(days=28)
+EPOCH = datetime(2000, 1, 3, tzinfo=utc)
+
+
+def _chunk_index(when):
+    """Index of the 4-week period holding ``when`` (aware)."""
+    return (when - EPOCH) // CHUNK
 
 
 class WorkTimeline:
@@ -27,26 +42,25 @@ class WorkTimeline:
 
     def __init__(self, calendar, start):
         self.calendar = calendar
-        self.begin, __ = make_aware(start)
-        self.end = self.begin
+        start, __ = make_aware(start)
+        self.index = _chunk_index(start)  # next period to read
+        self.begin = self.end = EPOCH + CHUNK * self.index
         self.starts = []  # interval starts, aware, sorted
         self.stops = []  # interval stops, aware
 
     def _extend(self, until):
-        """Read the work intervals up to ``until`` (aware) if not read yet:
-        at least 8 weeks more each time, so a batch reads a few times."""
-        if until <= self.end:
-            return
-        until = max(until, self.end + 4 * PLAN_WINDOW)
-        intervals = self.calendar._work_intervals_batch(self.end, until)[False]
-        for start, stop, __ in intervals:
-            if self.stops and self.stops[-1] == start:
-                # adjacent across two reads: one interval, as in one read
-                self.stops[-1] = stop
-            else:
-                self.starts.append(start)
-                self.stops.append(stop)
-        self.end = until
+        """Read the work intervals up to ``until`` (aware) if not read yet,
+        4 weeks at a time (cached between requests)."""
+        while self.end < until:
+            for start, stop in self.calendar._aftersales_work_chunk(self.index):
+                if self.stops and self.stops[-1] == start:
+                    # adjacent across two periods: one interval, as in one read
+                    self.stops[-1] = stop
+                else:
+                    self.starts.append(start)
+                    self.stops.append(stop)
+            self.index += 1
+            self.end = EPOCH + CHUNK * self.index
 
     def _pieces(self, start, stop):
         """The work intervals clipped to [start, stop], in order."""
@@ -93,9 +107,28 @@ class ResourceCalendar(models.Model):
 
     def write(self, vals):
         res = super().write(vals)
+        self._aftersales_clear_work_cache()
         if PLANNING_FIELDS & set(vals):
             self._aftersales_replan_sla()
         return res
+
+    def unlink(self):
+        res = super().unlink()
+        self._aftersales_clear_work_cache()
+        return res
+
+    @tools.ormcache("self.id", "index", "self.env.context.get('employee_timezone')")
+    def _aftersales_work_chunk(self, index):
+        """The work intervals (attendances minus public holidays) of the
+        ``index``-th 4-week period, as a tuple of (start, stop) (aware),
+        whoever asks."""
+        start = EPOCH + CHUNK * index
+        intervals = self.sudo()._work_intervals_batch(start, start + CHUNK)[False]
+        return tuple((start, stop) for start, stop, __ in intervals)
+
+    def _aftersales_clear_work_cache(self):
+        """Working time changed: forget the cached work intervals."""
+        self.env.registry.clear_cache()
 
     def _aftersales_timeline(self, start):
         """A ``WorkTimeline`` of this calendar from ``start`` (naive UTC)."""

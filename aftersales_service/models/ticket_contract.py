@@ -56,12 +56,12 @@ class AftersalesTicket(models.Model):
     def _compute_entitlement_id(self):
         """One indexed query for the whole set; a ticket that used an
         entitlement keeps it."""
-        todo = self.env["aftersales.ticket"]
+        todo = []
         for ticket in self:
             if ticket.contract_usage_ids:
                 ticket.entitlement_id = ticket.contract_usage_ids[:1].entitlement_id
             else:
-                todo |= ticket
+                todo.append(ticket)
         if not todo:
             return
         today = fields.Date.context_today(self)

@@ -75,6 +75,7 @@ class AftersalesTicket(models.Model):
         compute="_compute_remedy_id",
         store=True,
         readonly=False,
+        precompute=True,
         index="btree_not_null",
         tracking=True,
         domain="[('fault_code_id', '=', fault_code_id)]",
@@ -246,13 +247,14 @@ class AftersalesTicket(models.Model):
         """{ticket id: its unit transfers not cancelled, oldest first}: one
         search for the set."""
         result = {ticket.id: self.env["stock.picking"] for ticket in self}
-        if self.ids:
+        ticket_ids = self._may_have("unit_picking_ids").ids
+        if ticket_ids:
             pickings = (
                 self.env["stock.picking"]
                 .sudo()
                 .search(
                     [
-                        ("aftersales_ticket_id", "in", self.ids),
+                        ("aftersales_ticket_id", "in", ticket_ids),
                         ("state", "!=", "cancel"),
                     ],
                     order="id",

@@ -39,7 +39,7 @@ class AftersalesTicket(models.Model):
     )
     def _compute_field_kpis(self):
         made, arrived = Counter(), Counter()
-        ticket_ids = [ticket_id for ticket_id in self.ids if ticket_id]
+        ticket_ids = self._may_have("visit_ids").ids
         if ticket_ids:
             # Every visit counts, whichever technician made it.
             rows = (

@@ -145,7 +145,6 @@ class AftersalesTicket(models.Model):
 
     def _on_created(self):
         res = super()._on_created()
-        self._subscribe_customers()
         self._send_acknowledgement()
         return res
 
@@ -178,43 +177,15 @@ class AftersalesTicket(models.Model):
             )
         return res
 
-    def _subscribe_customers(self):
+    def _creation_followers(self):
         """The customer follows their ticket: public answers reach them
-        (answers only: status news come from the stage templates). For the
-        whole batch: one read of the followers already there, one create of
-        the new ones, whatever the number of customers."""
-        tickets = self.sudo().filtered(lambda t: t.partner_id.active)
-        if not tickets:
-            return
-        discussions = self.env.ref("mail.mt_comment")
-        Followers = self.env["mail.followers"].sudo()
-        existing = Followers.search(
-            [
-                ("res_model", "=", self._name),
-                ("res_id", "in", tickets.ids),
-                ("partner_id", "in", tickets.partner_id.ids),
-            ]
-        )
-        following = {(f.res_id, f.partner_id.id): f for f in existing}
-        new = []
-        updated = Followers
-        for ticket in tickets:
-            follower = following.get((ticket.id, ticket.partner_id.id))
-            if follower:
-                updated |= follower
-            else:
-                new.append(
-                    {
-                        "res_model": self._name,
-                        "res_id": ticket.id,
-                        "partner_id": ticket.partner_id.id,
-                        "subtype_ids": [Command.set(discussions.ids)],
-                    }
-                )
-        if updated:
-            updated.subtype_ids = [Command.set(discussions.ids)]
-        if new:
-            Followers.create(new)
+        (answers only: status news come from the stage templates)."""
+        res = super()._creation_followers()
+        discussions = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
+        for ticket in self.sudo():
+            if ticket.partner_id.active:
+                res.append((ticket, ticket.partner_id.id, [discussions]))
+        return res
 
     def _wants_updates(self):
         """The customer has an e-mail and did not unsubscribe from updates."""

@@ -230,7 +230,7 @@ class AftersalesTicket(models.Model):
     def _on_created(self):
         res = super()._on_created()
         self._sla_create_lines()
-        self._traffic_light_notify({})
+        self._traffic_light_notify({}, created=True)
         self.env["aftersales.incident"].sudo()._register_tickets(self)
         return res
 
@@ -553,10 +553,11 @@ class AftersalesTicket(models.Model):
             result.append((ticket, manager, note, alert))
         return result
 
-    def _traffic_light_notify(self, before):
+    def _traffic_light_notify(self, before, created=False):
         """Tell the manager at once about tickets that turned red: a note on
         each ticket, an activity for its manager and one notification per
-        manager for the whole batch (a bounded number of queries)."""
+        manager for the whole batch (a bounded number of queries).
+        ``created``: the tickets were just created."""
         red = self._traffic_light_red_alerts(before)
         if not red:
             return
@@ -584,7 +585,7 @@ class AftersalesTicket(models.Model):
                 model_description=manager_env._("After-Sales Ticket"),
             )
         # notified just above: no second e-mail for the activities
-        self._schedule_alerts(alerts, notify=False)
+        self._schedule_alerts(alerts, notify=False, created=created)
 
     def _sla_tracked_snapshot(self):
         """{ticket id: {field: value}} of the tracked fields that the
