@@ -17,8 +17,10 @@ import threading
 from datetime import timedelta
 
 from lxml import etree
+from werkzeug.test import EnvironBuilder
 
 from odoo import fields
+from odoo.http import HTTPRequest, Request, _request_stack
 from odoo.tests import new_test_user
 
 from odoo.addons.aftersales_service.controllers.public import (
@@ -46,15 +48,31 @@ class ReadonlyPathCase(AftersalesHttpCase):
         endpoint, __ = adapter.match(path.split("?")[0], method=method)
         return endpoint
 
+    def _is_read_only(self, url, method="GET"):
+        """Whether Odoo serves ``url`` on a read-only cursor: the route's
+        ``readonly``, or what its callable answers for this very request."""
+        endpoint = self._route(url, method)
+        readonly = endpoint.routing["readonly"]
+        if callable(readonly):
+            path, __, query = url.partition("?")
+            environ = EnvironBuilder(
+                path=path, query_string=query, method=method
+            ).get_environ()
+            _request_stack.push(Request(HTTPRequest(environ)))
+            try:
+                readonly = readonly(endpoint.func.__self__)
+            finally:
+                _request_stack.pop()
+        return readonly
+
     def _get_read_only(self, url, status=200):
         """GET ``url`` on a read-only cursor: declared so, and served
         without a write (a write would be retried on a read/write cursor,
         with a warning)."""
-        endpoint = self._route(url)
         self.assertIs(
-            endpoint.routing["readonly"],
+            self._is_read_only(url),
             True,
-            f"{url} ({endpoint.func.__qualname__}) is not a read-only route",
+            f"{url} ({self._route(url).func.__qualname__}) is not read-only",
         )
         with self.assertNoLogs("odoo.http", "WARNING"):
             response = self.url_open(url, allow_redirects=False)
@@ -183,6 +201,25 @@ class TestPortalReadonly(
             with self.subTest(url=url):
                 page = self._get_read_only(url)
                 self.assertIn(record.name, page.text)
+
+    def test_the_outcome_of_the_customers_own_write_reads_the_primary(self):
+        """Right after the customer's own write (new request, confirm,
+        reopen, signature) the page shows its outcome: read on the primary,
+        which has the write (a replica may lag behind); the same page without
+        the outcome reads the replica."""
+        for url in (
+            f"{self.ticket.access_url}?created=1",
+            f"{self.ticket.access_url}?message=Thank+you",
+            f"{self.ticket.access_url}?error=Too+late",
+            f"{self.visit.access_url}?access_token=x&message=signed",
+        ):
+            with self.subTest(url=url):
+                self.assertIs(self._is_read_only(url), False)
+        self.assertIs(self._is_read_only(f"{self.ticket.access_url}?created="), True)
+        self.authenticate("as_portal", "as_portal")
+        page = self.url_open(f"{self.ticket.access_url}?created=1")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn(self.ticket.name, page.text)
 
     def test_every_customer_record_has_its_token_from_the_start(self):
         """The ticket's page never creates the token on first view: tickets,

@@ -17,6 +17,19 @@ WARRANTY_MODEL = "aftersales.warranty"
 CERTIFICATE_REPORT = "aftersales_service.action_report_aftersales_warranty"
 
 
+# Query parameters of the redirect that follows the customer's own write
+# (new request, confirm, reopen, signature): the page shows its outcome.
+OUTCOME_PARAMS = ("created", "message", "error")
+
+
+def read_only_unless_outcome(controller):
+    """``readonly`` of a portal page: a read-only cursor (a replica when
+    there is one), except for the page shown right after the customer's own
+    write, which reads the primary: a replica may not have that write yet."""
+    args = request.httprequest.args
+    return not any(args.get(name) for name in OUTCOME_PARAMS)
+
+
 def uploaded_files(field_name="attachments"):
     """[(file name, bytes)] of a multipart form's file inputs."""
     return [
@@ -158,7 +171,7 @@ class AftersalesCustomerPortal(CustomerPortal):
         type="http",
         auth="public",
         website=True,
-        readonly=True,
+        readonly=read_only_unless_outcome,
     )
     def portal_my_ticket(self, ticket_id, access_token=None, **kw):
         try:

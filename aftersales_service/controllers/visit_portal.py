@@ -7,7 +7,7 @@ from odoo.http import content_disposition, request
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 from ..models.aftersales_visit_report import VISIT_REPORT
-from .portal import AftersalesCustomerPortal
+from .portal import AftersalesCustomerPortal, read_only_unless_outcome
 
 VISIT_MODEL = "aftersales.visit"
 
@@ -76,7 +76,7 @@ class AftersalesVisitPortal(AftersalesCustomerPortal):
         type="http",
         auth="public",
         website=True,
-        readonly=True,
+        readonly=read_only_unless_outcome,
     )
     def portal_my_visit(
         self, visit_id, access_token=None, report_type=None, download=False, **kw
