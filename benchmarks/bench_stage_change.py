@@ -28,6 +28,18 @@ def parse_args():
         default=500,
         help="tickets moved in one write() (default 500)",
     )
+    parser.add_argument(
+        "--customer-email",
+        action="store_true",
+        help="the customer has an e-mail address: the stages with a template "
+        "e-mail each customer (Odoo's stage e-mail per ticket)",
+    )
+    parser.add_argument(
+        "--email-follower",
+        action="store_true",
+        help="an internal user notified by e-mail follows every ticket: each "
+        "stage message is e-mailed to them",
+    )
     return parser.parse_args()
 
 
@@ -51,7 +63,12 @@ def main():
         env = api.Environment(cr, SUPERUSER_ID, {})
         user = env.ref("base.user_admin")
         env = env(user=user)
-        partner = env["res.partner"].create({"name": "Bench customer"})
+        partner = env["res.partner"].create(
+            {
+                "name": "Bench customer",
+                "email": "bench.customer@example.com" if args.customer_email else False,
+            }
+        )
         channel = env.ref("aftersales_service.channel_phone")
         tickets = env["aftersales.ticket"].create(
             [
@@ -63,6 +80,16 @@ def main():
                 for index in range(args.tickets)
             ]
         )
+        if args.email_follower:
+            follower = env["res.users"].create(
+                {
+                    "name": "Bench follower",
+                    "login": "bench_follower",
+                    "email": "bench.follower@example.com",
+                    "notification_type": "email",
+                }
+            )
+            tickets.message_subscribe(partner_ids=follower.partner_id.ids)
         env.flush_all()
         # run the creation's pending tracking now: left pending, it would
         # discard the tracking of the first write measured below
@@ -73,7 +100,11 @@ def main():
             ("solved", "aftersales_service.stage_solved"),
             ("solved -> cancelled", "aftersales_service.stage_cancelled"),
         ]
-        print(f"Stage change of {len(tickets)} tickets in one write()")
+        print(
+            f"Stage change of {len(tickets)} tickets in one write()"
+            f"{', customer with e-mail' if args.customer_email else ''}"
+            f"{', e-mail follower' if args.email_follower else ''}"
+        )
         print(
             f"{'transition':<24}{'seconds':>10}{'ms/ticket':>12}"
             f"{'CPU ms/ticket':>15}{'queries':>10}"

@@ -44,9 +44,8 @@ class AftersalesTrackingBatch(models.AbstractModel):
         key = f"mail.tracking.{self._name}"
         initial_values = self.env.cr.precommit.data.get(key, {})
         ids = [id_ for id_, vals in initial_values.items() if vals]
-        if len(ids) < TRACKING_BATCH_MIN or self.env.user._is_public():
-            # one record, or a public user (guest authors): Odoo's path
-            return super()._track_finalize()
+        if len(ids) < TRACKING_BATCH_MIN:
+            return super()._track_finalize()  # one record: Odoo's path
         initial_values = self.env.cr.precommit.data.pop(key)
         records = self.browse(ids).sudo()
         fnames = self._track_get_fields()
@@ -109,7 +108,16 @@ class AftersalesTrackingBatch(models.AbstractModel):
                 posts.append((record, subtype, author_id, body, tracking_value_ids))
             elif tracking_value_ids:
                 logs.append((record, author_id, body, tracking_value_ids))
-        if posts:
+        if posts and self.env.user._is_public():
+            # a public user's messages may have a guest author: Odoo's path
+            for record, subtype, author_id, body, tracking_value_ids in posts:
+                record.message_post(
+                    body=body,
+                    author_id=author_id,
+                    subtype_id=subtype.id,
+                    tracking_value_ids=tracking_value_ids,
+                )
+        elif posts:
             self._track_batch_post(posts)
         if logs:
             self._track_batch_log(logs)
