@@ -509,6 +509,9 @@ class AftersalesPartReservation(models.Model):
         }
 
     def _prepare_picking_vals(self):
+        """The transfer of the reservation. Its scheduled date is its moves'
+        date (the planned visit, else now), which Odoo computes: given here,
+        ``create`` would write it again transfer by transfer."""
         self.ensure_one()
         warehouse = self.warehouse_id
         return {
@@ -519,7 +522,6 @@ class AftersalesPartReservation(models.Model):
             "origin": f"{self.name} ({self.ticket_id.name})",
             "group_id": self.procurement_group_id.id,
             "company_id": self.company_id.id,
-            "scheduled_date": self.date_planned or fields.Datetime.now(),
             "user_id": self.technician_user_id.id or self.requested_by_id.id,
             "move_type": "direct",
         }
@@ -532,6 +534,9 @@ class AftersalesPartReservation(models.Model):
         transfer."""
         user = self.env.user
         reservations = self.sudo()
+        # The flow logs its own note with the tracked changes (_write_flow):
+        # its links to the stock documents start no tracking of their own.
+        untracked = reservations.with_context(mail_notrack=True)
         reservations.warehouse_id.filtered(
             lambda w: not w.aftersales_parts_type_id
         )._aftersales_parts_setup()
@@ -540,7 +545,7 @@ class AftersalesPartReservation(models.Model):
             .sudo()
             .create([r._prepare_procurement_group_vals() for r in reservations])
         )
-        for reservation, group in zip(reservations, groups, strict=True):
+        for reservation, group in zip(untracked, groups, strict=True):
             reservation.procurement_group_id = group
         # Lock the parts' quants before reading what is available: a
         # concurrent reservation of the same parts waits here and then fails
@@ -554,26 +559,25 @@ class AftersalesPartReservation(models.Model):
                 for line in reservation.line_ids
             ]
             picking_vals.append(vals)
-        pickings = (
-            self.env["stock.picking"]
-            .sudo()
-            .with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
-            .create(picking_vals)
-        )
-        for reservation, picking in zip(reservations, pickings, strict=True):
+        pickings = reservations._create_pickings(picking_vals)
+        for reservation, picking in zip(untracked, pickings, strict=True):
             reservation.picking_id = picking
             for line, move in zip(
                 reservation.line_ids, picking.move_ids.sorted("id"), strict=True
             ):
                 line.move_id = move
         # The parts operation reserves at confirmation: Odoo's own
-        # _action_assign runs inside _action_confirm.
+        # _action_assign runs inside _action_confirm, for the whole batch.
+        # The quants of the parts, read once for the batch (Odoo's own cache,
+        # as in _action_done), spare the exact-quant lookups of every move.
         moves = pickings.move_ids
-        moves._action_confirm(merge=False)
-        reservations.line_ids._reserve_requested_lots()
-        self._write_flow(
-            {"state": "confirmed", "date_confirmed": fields.Datetime.now()}
+        quants_cache = (
+            self.env["stock.quant"]
+            .sudo()
+            ._get_quants_by_products_locations(moves.product_id, moves.location_id)
         )
+        moves.with_context(quants_cache=quants_cache)._action_confirm(merge=False)
+        reservations.line_ids._reserve_requested_lots()
         pickings._message_log_batch(
             bodies={
                 reservation.picking_id.id: self.env._(
@@ -584,30 +588,99 @@ class AftersalesPartReservation(models.Model):
                 for reservation in reservations
             }
         )
-        self._notify_reserved(user)
+        self._write_flow(
+            {"state": "confirmed", "date_confirmed": fields.Datetime.now()},
+            notes=lambda reservations: reservations._reserved_notes(user),
+        )
 
-    def _notify_reserved(self, user):
+    def _create_pickings(self, vals_list):
+        """The transfers of the reservations, as superuser, in one batch: their
+        references drawn from the operation type's sequence at once, and each
+        responsible made a follower of all their transfers at once (Odoo does
+        both transfer by transfer in ``create``, and e-mails the responsible
+        for each transfer)."""
+        Picking = (
+            self.env["stock.picking"]
+            .sudo()
+            .with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
+        )
+        by_type = defaultdict(list)
+        for vals in vals_list:
+            by_type[vals["picking_type_id"]].append(vals)
+        for type_id, type_vals in by_type.items():
+            sequence = Picking.env["stock.picking.type"].browse(type_id).sequence_id
+            if sequence:
+                names = sequence._aftersales_next_batch(len(type_vals))
+                for vals, name in zip(type_vals, names, strict=True):
+                    vals.setdefault("name", name)
+        responsibles = [vals.pop("user_id", False) for vals in vals_list]
+        pickings = Picking.create(vals_list)
+        by_user = defaultdict(list)
+        for picking, user_id in zip(pickings, responsibles, strict=True):
+            if user_id:
+                by_user[user_id].append(picking.id)
+        for user_id, ids in by_user.items():
+            # Set at creation: not a change to track. The responsible follows
+            # the transfers without an "assigned to you" e-mail for each: they
+            # asked for the parts, or their ticket says what they are for.
+            pickings.browse(ids).with_context(
+                mail_notrack=True, mail_auto_subscribe_no_notify=True
+            ).write({"user_id": user_id})
+        return pickings
+
+    def _reserved_notes(self, user):
+        """{reservation id: the note logged when its parts are reserved}."""
         bodies = {}
         for reservation in self:
             shortages = reservation.line_ids.filtered("is_shortage")
-            bodies[reservation.id] = _(
+            bodies[reservation.id] = self.env._(
                 "Reserved on request of %(user)s.", user=user.name
             )
             if shortages:
-                bodies[reservation.id] = _(
+                bodies[reservation.id] = self.env._(
                     "Reserved on request of %(user)s. Shortage: %(parts)s.",
                     user=user.name,
                     parts=", ".join(shortages.product_id.mapped("display_name")),
                 )
-        self._message_log_batch(bodies=bodies)
+        return bodies
 
-    def _write_flow(self, vals):
+    def _write_flow(self, vals, notes=None):
         """Status and its dates, written by the flow: the user must be allowed
         to change these reservations (access rights and record rules), then
         the values are written as superuser (``write`` refuses them
-        otherwise)."""
+        otherwise).
+
+        ``notes``: a function of the reservations giving, once the values are
+        written, {reservation id: the step's note}; each note is logged with
+        the tracked changes of the step in the same message, all of them
+        created at once for the batch (instead of Odoo's tracking message
+        posted record by record at commit, and a second message)."""
         self.check_access("write")
-        self.sudo().write(vals)
+        if notes is None:
+            self.sudo().write(vals)
+            return
+        tracked = [fname for fname in vals if fname in self._track_get_fields()]
+        initial = {
+            reservation.id: {fname: reservation[fname] for fname in tracked}
+            for reservation in self
+        }
+        self.sudo().with_context(mail_notrack=True).write(vals)
+        messages = self._message_log_batch(bodies=notes(self))
+        info = self.fields_get(
+            tracked, attributes=("string", "type", "selection", "currency_field")
+        )
+        Tracking = self.env["mail.tracking.value"].sudo()
+        tracking_vals = []
+        for reservation, message in zip(self, messages, strict=True):
+            for fname in tracked:
+                old, new = initial[reservation.id][fname], reservation[fname]
+                if old != new:
+                    values = Tracking._create_tracking_values(
+                        old, new, fname, info[fname], reservation
+                    )
+                    values["mail_message_id"] = message.id
+                    tracking_vals.append(values)
+        Tracking.create(tracking_vals)
 
     def _lock_quants(self, locations=None):
         """SELECT ... FOR NO KEY UPDATE the quants of the reservations' parts
