@@ -9,10 +9,11 @@ callbacks it cancels), the mixin below produces exactly the messages Odoo
 would (same subtype, author, body, tracking values, record name, reply-to,
 parent, companies), with one ``create()`` of the messages and one of their
 tracking values for the whole batch, and works out the recipients of all the
-messages with one query: only the messages that have someone to notify go
-through Odoo's notification (``_notify_thread``), and the inbox
-notifications of the batch are created together. A single record keeps
-Odoo's own path.
+messages with one query: a message nobody is to receive costs nothing
+more; the inbox notifications, the notification e-mails (each rendered by
+Odoo for its message and recipients) and their notifications of the batch
+are each created by one ``create()``. A single record keeps Odoo's own
+path, and so do the template e-mails ``_track_template`` asks for.
 """
 
 import threading
