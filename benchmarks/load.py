@@ -30,8 +30,10 @@ Run it from the repository root with the Python that runs Odoo 18
 (``ODOO_PYTHON``; the script finds it the way scripts/run does when started
 with another Python):
 
-    python benchmarks/load.py --quick       # about 4 minutes
+    python benchmarks/load.py --quick       # about 5 minutes (cache warm)
     python benchmarks/load.py               # 100,000 tickets, 10 minutes of load
+    python benchmarks/load.py --quick --from-db aftersales_test
+        # copy the database scripts/test installed instead of installing (CI)
 """
 
 import argparse
