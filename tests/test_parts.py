@@ -337,6 +337,8 @@ class TestPartsReservation(PartsCase):
         tickets = self.env["aftersales.ticket"].create(
             [self._ticket_vals(technician_id=self.emp_technician.id) for __ in range(3)]
         )
+        visit = datetime(2031, 5, 6, 9, 0)
+        tickets[1].appointment_start = visit
         reservations = self._draft_reservations(tickets, self.part_filter)
         before = {r.id: len(r.message_ids) for r in reservations}
         reservations.with_user(self.user_technician).action_confirm()
@@ -365,6 +367,10 @@ class TestPartsReservation(PartsCase):
             self.assertIn(self.user_technician.partner_id, picking.message_partner_ids)
             self.assertIn("Li Technician", picking.message_ids[0].body)
             self.assertEqual(picking.scheduled_date, picking.move_ids.date)
+        # the transfer and its move are planned for the visit
+        self.assertEqual(reservations[1].sudo().picking_id.scheduled_date, visit)
+        self.assertEqual(reservations[1].sudo().picking_id.move_ids.date, visit)
+        self.assertNotEqual(reservations[0].sudo().picking_id.scheduled_date, visit)
 
 
 class TestPartsExpiry(PartsCase):

@@ -509,9 +509,6 @@ class AftersalesPartReservation(models.Model):
         }
 
     def _prepare_picking_vals(self):
-        """The transfer of the reservation. Its scheduled date is its moves'
-        date (the planned visit, else now), which Odoo computes: given here,
-        ``create`` would write it again transfer by transfer."""
         self.ensure_one()
         warehouse = self.warehouse_id
         return {
@@ -522,6 +519,7 @@ class AftersalesPartReservation(models.Model):
             "origin": f"{self.name} ({self.ticket_id.name})",
             "group_id": self.procurement_group_id.id,
             "company_id": self.company_id.id,
+            "scheduled_date": self.date_planned or fields.Datetime.now(),
             "user_id": self.technician_user_id.id or self.requested_by_id.id,
             "move_type": "direct",
         }
@@ -595,10 +593,11 @@ class AftersalesPartReservation(models.Model):
 
     def _create_pickings(self, vals_list):
         """The transfers of the reservations, as superuser, in one batch: their
-        references drawn from the operation type's sequence at once, and each
-        responsible made a follower of all their transfers at once (Odoo does
-        both transfer by transfer in ``create``, and e-mails the responsible
-        for each transfer)."""
+        references drawn from the operation type's sequence at once, each
+        responsible made a follower of all their transfers at once, the
+        scheduled date written only where it is not now, once per date (Odoo
+        does all three transfer by transfer in ``create``, and e-mails the
+        responsible for each transfer)."""
         Picking = (
             self.env["stock.picking"]
             .sudo()
@@ -614,11 +613,20 @@ class AftersalesPartReservation(models.Model):
                 for vals, name in zip(type_vals, names, strict=True):
                     vals.setdefault("name", name)
         responsibles = [vals.pop("user_id", False) for vals in vals_list]
+        dates = [vals.pop("scheduled_date", False) for vals in vals_list]
         pickings = Picking.create(vals_list)
         by_user = defaultdict(list)
-        for picking, user_id in zip(pickings, responsibles, strict=True):
+        by_date = defaultdict(list)
+        for picking, user_id, date in zip(pickings, responsibles, dates, strict=True):
             if user_id:
                 by_user[user_id].append(picking.id)
+            # created for now (Odoo's default, passed on to the moves)
+            if date and picking.scheduled_date != date:
+                by_date[date].append(picking.id)
+        for date, ids in by_date.items():
+            pickings.browse(ids).with_context(mail_notrack=True).write(
+                {"scheduled_date": date}
+            )
         for user_id, ids in by_user.items():
             # Set at creation: not a change to track. The responsible follows
             # the transfers without an "assigned to you" e-mail for each: they
