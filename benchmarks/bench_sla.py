@@ -368,6 +368,10 @@ def main():
         env = env(user=env.ref("base.user_admin"))
         try:
             team, channel = setup(env)
+            # the calendar is set up in this (rolled back) transaction; in
+            # real use it was committed long before: its working time may be
+            # cached as after that commit
+            env["resource.calendar"]._aftersales_work_time_settled()
             template = bench_create(
                 env, team, channel, args.tickets, args.same_received, args.profile
             )

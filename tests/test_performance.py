@@ -81,6 +81,8 @@ class TestTicketPerformance(AftersalesCase):
         stage, the sequence, the policies, the escalation levels and the
         working time are cached between requests: none is read again."""
         Ticket = self.env["aftersales.ticket"]
+        # working time set up in this transaction: as after its commit
+        self.env["resource.calendar"]._aftersales_work_time_settled()
         Ticket.create(self._ticket_vals())  # warm up (Odoo's caches)
         vals = self._ticket_vals(
             product_id=self.product_washer.id, channel_id=self.channel_wechat.id

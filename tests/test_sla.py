@@ -238,6 +238,8 @@ class TestSlaDeadlines(SlaCase):
             )
             for i in range(30)
         ]
+        # the calendar was set up in this transaction: as after its commit
+        self.env["resource.calendar"]._aftersales_work_time_settled()
         with (
             patch.object(ResourceCalendar, "_work_intervals_batch", counting_read),
             patch.object(ResourceCalendar, "plan_hours", counting_plan),
@@ -269,11 +271,22 @@ class TestSlaDeadlines(SlaCase):
     def test_cached_working_time_follows_calendar_changes(self):
         """The cached work intervals are forgotten when a public holiday is
         added or removed or when working hours change: the next ticket's
-        deadline moves at once."""
+        deadline moves at once. A change rolled back (a savepoint) leaves
+        nothing behind in the cache."""
+        Calendar = self.env["resource.calendar"]
 
         def response_deadline():
             ticket = self._sla_ticket(at(0, 10), complexity="simple")
-            return self._line(ticket, "response").deadline
+            deadline = self._line(ticket, "response").deadline
+            # as after the commit of the change: cached again
+            Calendar._aftersales_work_time_settled()
+            self.assertEqual(
+                self._line(
+                    self._sla_ticket(at(0, 10), complexity="simple"), "response"
+                ).deadline,
+                deadline,
+            )
+            return deadline
 
         # 24 working hours: Mon 7, (Tue holiday), Wed 8, Thu 8, Fri 1
         self.assertEqual(response_deadline(), at(4, 10))
@@ -296,6 +309,25 @@ class TestSlaDeadlines(SlaCase):
         self.assertEqual(response_deadline(), at(7, 11))
         wednesday.unlink()
         # Mon 7, Wed 8, Thu 7, Fri 2
+        self.assertEqual(response_deadline(), at(4, 11))
+        # a holiday added then rolled back (savepoint) is not remembered
+        with self.assertRaises(ValidationError), self.env.cr.savepoint():
+            self.env["resource.calendar.leaves"].create(
+                {
+                    "name": "Rolled back",
+                    "calendar_id": self.calendar.id,
+                    "date_from": at(2, 0),
+                    "date_to": at(2, 23, 59),
+                    "time_type": "leave",
+                }
+            )
+            self.assertEqual(
+                self._line(
+                    self._sla_ticket(at(0, 10), complexity="simple"), "response"
+                ).deadline,
+                at(7, 11),
+            )
+            raise ValidationError("rolled back")
         self.assertEqual(response_deadline(), at(4, 11))
 
     def _assert_planned_as_one_by_one(self, tickets):

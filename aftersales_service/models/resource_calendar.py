@@ -1,4 +1,5 @@
 import bisect
+import functools
 from datetime import datetime, timedelta
 
 from pytz import utc
@@ -19,9 +20,13 @@ PLAN_WINDOWS = 100
 # (counted from a Monday) and kept in Odoo's ormcache between requests: a
 # ticket created from the screen plans its deadlines without reading the
 # calendar. Any change of a calendar, of its attendances or of a public
-# holiday clears the cache (``_aftersales_clear_work_cache``).
+# holiday clears the cache (``_aftersales_clear_work_cache``), and the
+# transaction that made it reads the calendar without the cache until it
+# ends: what it reads may still be rolled back (a savepoint), so it must not
+# be kept for others.
 CHUNK = timedelta(days=28)
 EPOCH = datetime(2000, 1, 3, tzinfo=utc)
+CHANGED_KEY = "aftersales_work_time_changed"
 
 
 def _chunk_index(when):
@@ -51,8 +56,14 @@ class WorkTimeline:
     def _extend(self, until):
         """Read the work intervals up to ``until`` (aware) if not read yet,
         4 weeks at a time (cached between requests)."""
+        calendar = self.calendar
+        read = (
+            calendar._aftersales_read_work_chunk
+            if calendar.env.cr.cache.get(CHANGED_KEY)
+            else calendar._aftersales_work_chunk
+        )
         while self.end < until:
-            for start, stop in self.calendar._aftersales_work_chunk(self.index):
+            for start, stop in read(self.index):
                 if self.stops and self.stops[-1] == start:
                     # adjacent across two periods: one interval, as in one read
                     self.stops[-1] = stop
@@ -119,6 +130,10 @@ class ResourceCalendar(models.Model):
 
     @tools.ormcache("self.id", "index", "self.env.context.get('employee_timezone')")
     def _aftersales_work_chunk(self, index):
+        """``_aftersales_read_work_chunk``, cached between requests."""
+        return self._aftersales_read_work_chunk(index)
+
+    def _aftersales_read_work_chunk(self, index):
         """The work intervals (attendances minus public holidays) of the
         ``index``-th 4-week period, as a tuple of (start, stop) (aware),
         whoever asks."""
@@ -127,8 +142,22 @@ class ResourceCalendar(models.Model):
         return tuple((start, stop) for start, stop, __ in intervals)
 
     def _aftersales_clear_work_cache(self):
-        """Working time changed: forget the cached work intervals."""
+        """Working time changed: forget the cached work intervals, and read
+        them without the cache for the rest of the transaction."""
         self.env.registry.clear_cache()
+        cr = self.env.cr
+        if not cr.cache.get(CHANGED_KEY):
+            cr.cache[CHANGED_KEY] = True
+            # the cursor's cache itself: it is gone when a closing cursor
+            # rolls back
+            settled = functools.partial(cr.cache.pop, CHANGED_KEY, None)
+            cr.postcommit.add(settled)
+            cr.postrollback.add(settled)
+
+    def _aftersales_work_time_settled(self):
+        """The transaction that changed working time ended: the calendars
+        may be cached again."""
+        self.env.cr.cache.pop(CHANGED_KEY, None)
 
     def _aftersales_timeline(self, start):
         """A ``WorkTimeline`` of this calendar from ``start`` (naive UTC)."""
