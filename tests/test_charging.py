@@ -7,9 +7,11 @@ from datetime import timedelta
 
 from freezegun import freeze_time
 
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, HttpCase
 
+from .test_contract import START, ContractFixtures
 from .test_parts import PartsCase
 
 # A 1x1 transparent PNG: what the portal's signature pad sends.
@@ -82,11 +84,12 @@ class ChargingCase(PartsCase):
             technician_id=cls.emp_technician.id,
         )
 
-    def _repair_on_site(self, ticket=None, parts=None, hours=1.5):
+    def _repair_on_site(self, ticket=None, parts=None, hours=1.5, days=1):
         """The technician checks in, consumes the parts, checks out after
-        ``hours``; returns the reservation."""
+        ``hours`` (on the first weekday ``days`` from today); returns the
+        reservation."""
         ticket = ticket or self.repair
-        start, __ = self._working_window()
+        start, __ = self._working_window(days=days)
         visit = (
             self.env(user=self.user_team)["aftersales.visit"]
             .create(
@@ -261,6 +264,182 @@ class TestChargingPath(ChargingCase):
         self.env.invalidate_all()
         with self.assertQueryCount(small + 5 * 12):
             batch._build_quotations()
+
+
+class TestChargingFollowsFacts(ContractFixtures, ChargingCase):
+    """Every charging line (labour, travel, the parts on the reservation
+    lines) decides again when the ticket's facts change: here the customer's
+    contract, covering parts, becomes active after the parts were reserved.
+    What the customer already accepted (a signed quotation) stays."""
+
+    def _covered_ticket(self, lot):
+        """A ticket on ``lot`` on a day the contract's on-site service
+        covers (the ticket's date is in its first year)."""
+        return self._create_ticket(
+            self.env(user=self.user_agent),
+            lot_id=lot.id,
+            resolution_mode="onsite",
+            warranty_date=START + timedelta(days=30),
+            team_id=self.team_point.id,
+            technician_id=self.emp_technician.id,
+        )
+
+    def test_contract_activated_later_covers_reserved_and_quoted_parts(self):
+        reserved = self._covered_ticket(self.lot_ac1)
+        quoted = self._covered_ticket(self.lot_ac2)
+        signed = self._covered_ticket(self.lot_washer1)
+        reservation = self._reserve(
+            self.user_technician, [(self.part_board, 1)], reserved
+        )
+        self._repair_on_site(quoted)
+        self._repair_on_site(signed, days=5)
+        (quoted | signed).with_user(self.user_agent).action_quote()
+        signed.sudo().quotation_id.action_confirm()
+        contract = self._contract(coverage="customer", activate=False)
+        self.assertFalse(reserved.contract_id)
+        # No contract, no warranty: the part is charged at the customer's
+        # price (99), the quotation asks 99 + 1.5 h x 80 + 30 = 249.
+        reserved_line = reservation.line_ids
+        quoted_line = quoted.part_reservation_ids.line_ids
+        signed_line = signed.part_reservation_ids.line_ids
+        for line in reserved_line | quoted_line | signed_line:
+            self.assertTrue(line.customer_pays)
+            self.assertEqual(line.charge_reason, "no warranty found for this unit")
+        self.assertEqual(quoted_line.charged_amount, 99.0)
+        self.assertEqual(quoted_line.warranty_cost, 0.0)
+        quote = quoted.sudo().quotation_id
+        self.assertEqual(quote.amount_untaxed, 249.0)
+        # The washing machine's labour at the default rate: 99 + 1.5 x 60 + 30.
+        self.assertEqual(signed.sudo().quotation_id.amount_untaxed, 219.0)
+
+        contract.with_user(self.user_manager).action_activate()
+
+        self.assertEqual(reserved.contract_id, contract)
+        self.assertTrue(contract.entitlement_ids.filtered("covers_parts"))
+        # The reserved part is now covered by the contract.
+        self.assertFalse(reserved_line.customer_pays)
+        self.assertEqual(reserved_line.covered_percent, 100.0)
+        self.assertEqual(reserved_line.charge_reason, reserved.entitlement_reason)
+        # The consumed part on the draft quotation: nothing to pay, covered
+        # at the part's cost (50) in the KPI, off the quotation; the labour
+        # (1.5 h at cost 50) and travel (20) are covered too: 145 at cost.
+        self.assertFalse(quoted_line.customer_pays)
+        self.assertEqual(quoted_line.charged_amount, 0.0)
+        self.assertEqual(quoted_line.warranty_cost, 50.0)
+        self.assertFalse(quoted_line.sale_line_id)
+        self.assertEqual(quoted.charged_amount, 0.0)
+        self.assertEqual(quoted.covered_cost, 145.0)
+        self.assertEqual(quote.state, "draft")
+        self.assertEqual(quote.amount_untaxed, 0.0)
+        [(cost,)] = self.env["aftersales.part.reservation.line"]._read_group(
+            [("ticket_id", "=", quoted.id)], [], ["warranty_cost:sum"]
+        )
+        self.assertEqual(cost, 50.0)
+        # Consumed and quoted, the quotation signed: what the customer
+        # accepted stays.
+        self.assertTrue(signed_line.customer_pays)
+        self.assertEqual(signed_line.charged_amount, 99.0)
+        self.assertEqual(signed_line.warranty_cost, 0.0)
+        self.assertEqual(
+            set(signed.charge_ids.mapped("decision")), {"customer"}, "labour, travel"
+        )
+        self.assertEqual(signed.charged_amount, 219.0)
+        self.assertEqual(signed.sudo().quotation_id.amount_untaxed, 219.0)
+
+    def test_agent_decision_stays_when_the_contract_becomes_active(self):
+        ticket = self._covered_ticket(self.lot_ac1)
+        reservation = self._reserve(
+            self.user_technician, [(self.part_board, 1)], ticket
+        )
+        line = reservation.line_ids
+        line.with_user(self.user_agent).write(
+            {
+                "customer_pays": True,
+                "covered_percent": 30.0,
+                "decision_note": "Goodwill on a known batch",
+            }
+        )
+        self._contract(coverage="customer")
+        self.assertTrue(ticket.contract_id)
+        self.assertTrue(line.customer_pays)
+        self.assertEqual(line.covered_percent, 30.0)
+        self.assertEqual(line.decision_note, "Goodwill on a known batch")
+        self.assertIn("Goodwill on a known batch", ticket.message_ids[0].body)
+
+    def test_warranty_registered_later_covers_the_reserved_part(self):
+        ticket = self._covered_ticket(self.lot_ac1)
+        ticket.warranty_date = fields.Date.today()
+        line = self._reserve(
+            self.user_technician, [(self.part_board, 1)], ticket
+        ).line_ids
+        self.assertTrue(line.customer_pays)
+        warranty = self.env["aftersales.warranty"].create(
+            {
+                "partner_id": self.customer.id,
+                "lot_id": self.lot_ac1.id,
+                "term_id": self.env["aftersales.warranty.term"]
+                .create({"name": "Two years", "duration": 2, "duration_unit": "year"})
+                .id,
+                "delivery_date": fields.Date.today() - timedelta(days=30),
+            }
+        )
+        self.assertEqual(ticket.warranty_id, warranty)
+        self.assertFalse(line.customer_pays)
+        warranty._void("Serial plate removed")
+        self.assertTrue(line.customer_pays)
+        self.assertIn("Serial plate removed", line.charge_reason)
+
+    def test_activation_query_count_does_not_grow(self):
+        """Activating a contract decides the reserved parts of its units'
+        open tickets again in a bounded number of queries per ticket."""
+        Lot = self.env["stock.lot"]
+
+        def activate(count):
+            lots = Lot.create(
+                [
+                    {"name": f"QC-{count}-{index}", "product_id": self.product_ac.id}
+                    for index in range(count)
+                ]
+            )
+            tickets = self.env["aftersales.ticket"].create(
+                [
+                    self._ticket_vals(
+                        lot_id=lot.id,
+                        resolution_mode="onsite",
+                        warranty_date=START + timedelta(days=30),
+                    )
+                    for lot in lots
+                ]
+            )
+            reservations = self.env["aftersales.part.reservation"].create(
+                [
+                    {
+                        "ticket_id": ticket.id,
+                        "line_ids": [
+                            Command.create(
+                                {"product_id": self.part_board.id, "product_qty": 1}
+                            )
+                        ],
+                    }
+                    for ticket in tickets
+                ]
+            )
+            contract = self._contract(lots=lots, activate=False)
+            self.env.flush_all()
+            self.env.invalidate_all()
+            before = self.cr.sql_log_count
+            contract.action_activate()
+            self.env.flush_all()
+            spent = self.cr.sql_log_count - before
+            self.assertEqual(
+                set(reservations.line_ids.mapped("customer_pays")), {False}
+            )
+            return spent
+
+        activate(2)  # warm up
+        small = activate(3)
+        big = activate(9)
+        self.assertLessEqual((big - small) / 6, 2, (small, big))
 
 
 class TestChargingRights(ChargingCase):

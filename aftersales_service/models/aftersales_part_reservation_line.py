@@ -3,11 +3,22 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import float_compare, float_is_zero
 
 from .aftersales_part_reservation import AVAILABILITY
+from .aftersales_ticket_charge import ticket_charge_facts
 
 INCOMING_STATES = ("waiting", "confirmed", "partially_available", "assigned")
 # Fields that hold a part's charging decision: only agents and managers
 # change them.
 PART_DECISION_FIELDS = {"customer_pays", "covered_percent"}
+
+
+def _part_charge_depends(model):
+    """A part's charging depends on the part and on the ticket's charging
+    facts, as every charging line does (``ticket_charge_facts``)."""
+    return [
+        "product_id",
+        "reservation_id.ticket_id",
+        *ticket_charge_facts(model, "reservation_id.ticket_id"),
+    ]
 
 
 class AftersalesPartReservationLine(models.Model):
@@ -214,10 +225,17 @@ class AftersalesPartReservationLine(models.Model):
         compute="_compute_charged_amount",
         store=True,
     )
-    warranty_cost = fields.Monetary(
-        string="Covered Cost",
+    cost_unit = fields.Float(
+        string="Unit Cost at Consumption",
+        digits="Product Price",
         readonly=True,
         copy=False,
+        help="The part's cost (per unit of the product) when it was consumed.",
+    )
+    warranty_cost = fields.Monetary(
+        string="Covered Cost",
+        compute="_compute_warranty_cost",
+        store=True,
         help="The covered share of the consumed parts at the company's cost "
         "(product cost at consumption).",
     )
@@ -297,9 +315,13 @@ class AftersalesPartReservationLine(models.Model):
             else:
                 line.availability = "none"
 
-    @api.depends("product_id", "reservation_id.ticket_id")
+    @api.depends(_part_charge_depends)
     def _compute_charging(self):
         for line in self:
+            if line._keeps_decision():
+                # Not assigned: the stored decision stays (Odoo marks the
+                # field computed before calling this method).
+                continue
             ticket = line.reservation_id.ticket_id
             if ticket and line.product_id:
                 decision, percent, __ = ticket._warranty_charge_decision(
@@ -313,7 +335,7 @@ class AftersalesPartReservationLine(models.Model):
                 line.customer_pays = True
                 line.covered_percent = 0.0
 
-    @api.depends("product_id", "reservation_id.ticket_id")
+    @api.depends(_part_charge_depends)
     @api.depends_context("lang")
     def _compute_charge_reason(self):
         for line in self:
@@ -354,6 +376,20 @@ class AftersalesPartReservationLine(models.Model):
                 line.currency_id.round(amount) if line.currency_id else amount
             )
 
+    @api.depends(
+        "cost_unit", "consumed_product_qty", "customer_pays", "covered_percent"
+    )
+    def _compute_warranty_cost(self):
+        """Follows the decision: a part made free later (a contract activated)
+        is company cost, at its cost when consumed."""
+        for line in self:
+            # Lines consumed before the cost was kept: the product's cost.
+            unit = line.cost_unit or line.product_id.standard_price
+            cost = unit * line.consumed_product_qty * line._covered_share()
+            line.warranty_cost = (
+                line.currency_id.round(cost) if line.currency_id else cost
+            )
+
     @api.depends_context("uid")
     def _compute_can_decide_charging(self):
         allowed = self.env.user.has_group(
@@ -361,6 +397,19 @@ class AftersalesPartReservationLine(models.Model):
         )
         for line in self:
             line.can_decide_charging = allowed
+
+    def _keeps_decision(self):
+        """The part's charging decides again when the ticket's facts change
+        (a contract activated, a warranty registered or voided), as the
+        labour and travel lines do, except an agent's decision (made with a
+        reason) and, once consumed, what the customer accepted (the ticket's
+        quotation signed). A line not stored yet is decided."""
+        self.ensure_one()
+        if not isinstance(self.id, int):
+            return False
+        if self.decision_note:
+            return True
+        return self.state == "done" and self.ticket_id._charge_decision_settled()
 
     def _covered_share(self):
         self.ensure_one()
@@ -475,8 +524,6 @@ class AftersalesPartReservationLine(models.Model):
             )
         before = {line.id: line._decision_label() for line in self}
         res = super().write(vals)
-        consumed = self.filtered(lambda line: line.state == "done")
-        consumed.sudo()._set_warranty_cost()
         bodies = {}
         for line in self:
             bodies.setdefault(line.ticket_id, []).append(
@@ -881,13 +928,7 @@ class AftersalesPartReservationLine(models.Model):
         return vals
 
     def _set_warranty_cost(self):
-        """Cost of the consumed parts the company bears, stored per line."""
+        """Keep the consumed parts' cost at consumption: the covered cost
+        (``warranty_cost``) is valued at it, whatever the decision becomes."""
         for line in self:
-            cost = (
-                line.product_id.standard_price
-                * line.consumed_product_qty
-                * line._covered_share()
-            )
-            line.warranty_cost = (
-                line.currency_id.round(cost) if line.currency_id else cost
-            )
+            line.cost_unit = line.product_id.standard_price

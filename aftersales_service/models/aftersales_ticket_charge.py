@@ -104,38 +104,20 @@ class AftersalesTicketCharge(models.Model):
         index="btree_not_null",
     )
 
-    @api.depends(
-        "charge_type",
-        "ticket_id.warranty_id",
-        "ticket_id.warranty_date",
-        "ticket_id.warranty_exclusion_id",
-        "ticket_id.warranty_id.state",
-        "ticket_id.warranty_id.end_date",
-        "ticket_id.warranty_id.component_ids.end_date",
-        "ticket_id.entitlement_id.used_count",
-        "ticket_id.contract_usage_ids",
-        "ticket_id.resolution_mode",
-    )
+    @api.depends(lambda self: ["charge_type", *ticket_charge_facts(self)])
     def _compute_decision(self):
         for line in self:
+            if line._keeps_decision():
+                # Not assigned: the stored decision stays (Odoo marks the
+                # field computed before calling this method).
+                continue
             decision, percent, __ = line.ticket_id._warranty_charge_decision(
                 line.charge_type, line.env["product.product"]
             )
             line.decision = decision
             line.covered_percent = percent
 
-    @api.depends(
-        "charge_type",
-        "ticket_id.warranty_id",
-        "ticket_id.warranty_date",
-        "ticket_id.warranty_exclusion_id",
-        "ticket_id.warranty_id.state",
-        "ticket_id.warranty_id.end_date",
-        "ticket_id.warranty_id.component_ids.end_date",
-        "ticket_id.entitlement_id.used_count",
-        "ticket_id.contract_usage_ids",
-        "ticket_id.resolution_mode",
-    )
+    @api.depends(lambda self: ["charge_type", *ticket_charge_facts(self)])
     @api.depends_context("lang")
     def _compute_reason(self):
         for line in self:
@@ -177,6 +159,15 @@ class AftersalesTicketCharge(models.Model):
                 line.cost_unit,
                 line._covered_share(),
             )
+
+    def _keeps_decision(self):
+        """An agent's decision (made with a reason) and a decision the
+        customer accepted (the ticket's quotation signed) are not decided
+        again when the facts change. A line never decided is decided."""
+        self.ensure_one()
+        if not self.decision:
+            return False
+        return bool(self.decision_note) or self.ticket_id._charge_decision_settled()
 
     def _covered_share(self):
         self.ensure_one()
@@ -272,6 +263,15 @@ class AftersalesTicketCharge(models.Model):
             "price_unit": self.price_unit,
             "discount": self.covered_percent if self.decision == "partial" else 0.0,
         }
+
+
+def ticket_charge_facts(model, ticket_path="ticket_id"):
+    """The ticket's charging facts as paths from a charging line (through
+    ``ticket_path``): the dependencies every charging line shares."""
+    return [
+        f"{ticket_path}.{path}"
+        for path in sorted(model.env["aftersales.ticket"]._charge_decision_facts())
+    ]
 
 
 # Fields that hold a charging decision: only agents and managers change them.

@@ -3,6 +3,16 @@ from odoo.exceptions import AccessError, UserError
 
 # Quotation states in which the ticket's quotation is still updated.
 QUOTE_OPEN_STATES = ("draft", "sent")
+# Watched facts whose change may change a charging decision (besides the
+# fields of ``_charge_decision_facts``): the unit and the customer decide the
+# warranty and the contract.
+CHARGE_FACT_EVENTS = {
+    "contract_id",
+    "warranty_status",
+    "lot_id",
+    "partner_id",
+    "product_id",
+}
 
 
 class AftersalesTicket(models.Model):
@@ -150,6 +160,29 @@ class AftersalesTicket(models.Model):
                         )[ticket.quotation_state],
                     )
                 )
+
+    def _charge_decision_settled(self):
+        """Whether the charging decisions of the ticket's done work (labour,
+        travel, consumed parts) are settled: the customer accepted (signed)
+        the ticket's quotation, which is then invoiced. What the customer
+        accepted stays, whatever facts change later."""
+        self.ensure_one()
+        return self.sudo().quotation_id.state == "sale"
+
+    def _on_facts_changed(self, fnames, previous=None):
+        """The charging lines decided again from the changed facts (their
+        computes depend on ``_charge_decision_facts``): a quotation the
+        customer has not accepted yet follows them."""
+        res = super()._on_facts_changed(fnames, previous)
+        facts = {path.split(".")[0] for path in self._charge_decision_facts()}
+        if not set(fnames) & (facts | CHARGE_FACT_EVENTS):
+            return res
+        open_quotes = self.sudo().filtered(
+            lambda t: t.quotation_id and t.quotation_state in QUOTE_OPEN_STATES
+        )
+        if open_quotes:
+            open_quotes._build_quotations()
+        return res
 
     def _charging_sources(self):
         """{ticket: (charged part lines, charged labour/travel lines)}."""

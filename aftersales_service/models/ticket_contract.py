@@ -171,6 +171,16 @@ class AftersalesTicket(models.Model):
     # Charging
     # ------------------------------------------------------------------
 
+    @api.model
+    def _charge_decision_facts(self):
+        return super()._charge_decision_facts() | {
+            "entitlement_id",
+            "entitlement_id.used_count",
+            "entitlement_id.covers_parts",
+            "entitlement_covers",
+            "contract_usage_ids",
+        }
+
     def _warranty_charge_decision(self, charge_type, product):
         """The warranty decides first; where it leaves the customer to pay
         (in part or in full), a contract that covers the service makes it

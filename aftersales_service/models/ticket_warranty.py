@@ -305,6 +305,10 @@ class AftersalesTicket(models.Model):
             # before the other capabilities read the ticket's warranty
             self.env.add_to_compute(self._fields["warranty_id"], self)
             self.env.add_to_compute(self._fields["warranty_status"], self)
+            # what depends on the ticket's warranty (the charging lines)
+            # decides again too
+            self._recompute_recordset(["warranty_id"])
+            self.modified(["warranty_id"])
             fnames = set(fnames) | {"warranty_status"}
         res = super()._on_facts_changed(fnames, previous)
         if previous is not None and "warranty_exclusion_id" in fnames:
@@ -354,7 +358,8 @@ class AftersalesTicket(models.Model):
 
     def action_decide_charges(self):
         """Add the labour and travel lines that are missing and decide every
-        line again from the warranty as of the check date."""
+        line again from the warranty as of the check date (except an agent's
+        decision and what the customer accepted: ``_keeps_decision``)."""
         vals_list = []
         for ticket in self:
             present = set(ticket.charge_ids.mapped("charge_type"))
@@ -500,6 +505,22 @@ class AftersalesTicket(models.Model):
                         reason=ticket.three_guarantee_reason,
                     )
                 )
+
+    @api.model
+    def _charge_decision_facts(self):
+        """The ticket's fields (paths) that ``_warranty_charge_decision``
+        decides from: every charging line (labour and travel charges, parts
+        on the reservation lines) depends on them, so that each decides again
+        when one changes. Capabilities that extend the decision add theirs."""
+        return {
+            "warranty_id",
+            "warranty_date",
+            "warranty_exclusion_id",
+            "warranty_id.state",
+            "warranty_id.end_date",
+            "warranty_id.component_ids.end_date",
+            "resolution_mode",
+        }
 
     def _warranty_charge_decision(self, charge_type, product):
         """(decision, covered percent, reason) for one charging line."""
