@@ -216,6 +216,24 @@ class TestEveryCompany(AftersalesCase):
         }
         self.assertEqual(after, before)
 
+    def test_a_new_company_has_its_ticket_sequence_before_its_first_ticket(self):
+        """Created with the company (and at install for companies without
+        one), not lazily by the first ticket: two first tickets of a company
+        created at the same time would each create a sequence and get the
+        same reference. The install step creates none twice."""
+        Sequence = self.env["ir.sequence"].sudo()
+        north = self.env["res.company"].create({"name": "North Service Co"})
+        domain = [("code", "=", "aftersales.ticket"), ("company_id", "=", north.id)]
+        sequence = Sequence.search(domain)
+        self.assertEqual(len(sequence), 1)
+        self.assertEqual(sequence.prefix, "AS%(y)s")
+        self.assertEqual(sequence.number_next_actual, 1, "no ticket yet")
+        self.env["res.company"]._aftersales_create_defaults_all()
+        self.assertEqual(Sequence.search(domain), sequence)
+        sequence.unlink()
+        self.env["res.company"]._aftersales_create_defaults_all()
+        self.assertEqual(len(Sequence.search(domain)), 1, "restored at install")
+
     def test_ticket_of_the_second_company_end_to_end(self):
         south_normal = self._south("aftersales.sla.policy").filtered(
             lambda p: p.name == "Normal"

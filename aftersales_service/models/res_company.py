@@ -137,6 +137,22 @@ class ResCompany(models.Model):
             for company in self:
                 if company.id not in configured:
                     templates.copy(dict(company_bound, company_id=company.id))
+        self._aftersales_create_ticket_sequences()
+
+    def _aftersales_create_ticket_sequences(self):
+        """Each company's ticket sequence exists before its first ticket:
+        created lazily, two first tickets of a company created at the same
+        time would each create one and get the same reference."""
+        IrSequence = self.env["ir.sequence"].sudo()
+        missing = self.filtered(
+            lambda company: not IrSequence._aftersales_sequence_id(
+                "aftersales.ticket", company.id
+            )
+        )
+        if missing:
+            IrSequence.create(
+                [company._prepare_aftersales_sequence_vals() for company in missing]
+            )
 
     def _prepare_aftersales_sequence_vals(self):
         self.ensure_one()
