@@ -145,8 +145,8 @@ class ResCompany(models.Model):
         time would each create one and get the same reference."""
         IrSequence = self.env["ir.sequence"].sudo()
         missing = self.filtered(
-            lambda company: not IrSequence._aftersales_sequence_id(
-                "aftersales.ticket", company.id
+            lambda company: (
+                not IrSequence._aftersales_sequence_id("aftersales.ticket", company.id)
             )
         )
         if missing:
