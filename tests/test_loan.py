@@ -147,6 +147,66 @@ class TestLoan(LoanCase):
         self.assertIn("Accessories Missing", self.ticket.message_ids[0].body)
         self.assertFalse(self.ticket.loan_alert)
 
+    def _loan_mails(self, loans):
+        return self.env["mail.mail"].search(
+            [("model", "=", "aftersales.loan"), ("res_id", "in", loans.ids)],
+            order="id",
+        )
+
+    def test_customer_is_emailed_once_per_overdue_level(self):
+        """The overdue job e-mails the customer, in their language: once
+        when overdue, once more when long overdue; a rerun sends nothing."""
+        self.env["res.lang"]._activate_lang("fr_FR")
+        template = self.env.ref("aftersales_service.mail_template_loan_overdue")
+        template.with_context(lang="fr_FR").subject = (
+            "[{{ object.ticket_id.name }}] Merci de rapporter le prêt "
+            "{{ object.lot_id.name }}"
+        )
+        french = self.customer.copy({"name": "Dupont Client", "lang": "fr_FR"})
+        other = self._create_ticket(
+            self.env(user=self.user_agent),
+            partner_id=french.id,
+            lot_id=self.lot_ac2.id,
+        )
+        loan = self._new_loan()
+        loan_fr = self._new_loan(ticket=other, lot=self.loaner2)
+        (loan | loan_fr).action_lend()
+        loans = loan | loan_fr
+        due = max(loans.mapped("expected_return_date"))
+        loans.write({"expected_return_date": due})
+        Loan = self.env["aftersales.loan"]
+        with freeze_time(due):
+            Loan._cron_remind_overdue()
+        self.assertFalse(self._loan_mails(loans), "not overdue yet")
+        with freeze_time(due + timedelta(days=1)):
+            Loan._cron_remind_overdue()
+            Loan._cron_remind_overdue()
+        mails = self._loan_mails(loans)
+        self.assertEqual(len(mails), 2)
+        mail, mail_fr = (mails.filtered(lambda m, x=x: m.res_id == x.id) for x in loans)
+        self.assertEqual(mail.recipient_ids, self.customer)
+        self.assertEqual(
+            mail.subject, f"[{self.ticket.name}] Please bring back loaner LOAN-1"
+        )
+        self.assertIn("was due back on", mail.body_html)
+        self.assertNotIn("second reminder", mail.body_html)
+        self.assertEqual(mail_fr.recipient_ids, french)
+        self.assertEqual(
+            mail_fr.subject, f"[{other.name}] Merci de rapporter le prêt LOAN-2"
+        )
+        self.assertEqual(set(loans.mapped("customer_reminded_alert")), {"yellow"})
+        # Long overdue (past the warehouse's 3 red days): one more each.
+        with freeze_time(due + timedelta(days=5)):
+            Loan._cron_remind_overdue()
+            Loan._cron_remind_overdue()
+        mails = self._loan_mails(loans) - mails
+        self.assertEqual(len(mails), 2)
+        self.assertTrue(all("second reminder" in m.body_html for m in mails))
+        self.assertEqual(set(loans.mapped("customer_reminded_alert")), {"red"})
+        with freeze_time(due + timedelta(days=9)):
+            Loan._cron_remind_overdue()
+        self.assertEqual(len(self._loan_mails(loans)), 4)
+
     def test_damaged_loaner_leaves_the_pool(self):
         self.warehouse._aftersales_parts_setup()
         loan = self._new_loan()
@@ -265,11 +325,15 @@ class TestLoan(LoanCase):
         with freeze_time(late):
             run()  # warm the caches: reminds the first two
             loans.activity_ids.unlink()
+            loans.customer_reminded_alert = False
             small = run()
         self.assertEqual(len(loans.activity_ids), 2)
+        self.assertEqual(len(self._loan_mails(loans)), 4)  # warm-up and run
         loans.activity_ids.unlink()
+        loans.customer_reminded_alert = False
         loans[2:].write({"expected_return_date": late - timedelta(days=1)})
         with freeze_time(late):
             large = run()
         self.assertEqual(len(loans.activity_ids), 6)
+        self.assertEqual(len(self._loan_mails(loans)), 10)
         self.assertEqual(small, large)

@@ -136,6 +136,14 @@ class AftersalesLoan(models.Model):
         "than the warehouse's red threshold past it.",
     )
     overdue_days = fields.Integer(compute="_compute_alert", store=True)
+    customer_reminded_alert = fields.Selection(
+        LOAN_ALERTS,
+        string="Customer Reminded",
+        readonly=True,
+        copy=False,
+        help="The overdue level the customer was last e-mailed about: one "
+        "e-mail when overdue, one more when long overdue.",
+    )
 
     # Condition check at return
     return_condition = fields.Selection(RETURN_CONDITIONS, tracking=True, copy=False)
@@ -528,7 +536,8 @@ class AftersalesLoan(models.Model):
     @api.model
     def _cron_remind_overdue(self):
         """Overdue loaners: their alert (and their tickets' colour) follow
-        the calendar, and the responsible gets a to-do once per loan."""
+        the calendar, the responsible gets a to-do once per loan and the
+        customer an e-mail once per overdue level."""
         today = fields.Date.context_today(self)
         lent = self.search([("state", "=", "lent")])
         # the calendar moved: compute again, and what depends on it (the
@@ -579,4 +588,25 @@ class AftersalesLoan(models.Model):
         self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(
             vals_list
         )
+        overdue._remind_customers()
         return overdue
+
+    def _remind_customers(self):
+        """E-mail the customers of overdue loaners, in their language, once
+        per overdue level (overdue, then long overdue): one batch for the
+        set; the level told is kept, so a rerun tells nobody twice."""
+        rank = {alert: index for index, (alert, __) in enumerate(LOAN_ALERTS)}
+        loans = self.filtered(
+            lambda loan: (
+                rank[loan.alert or "none"]
+                > rank[loan.customer_reminded_alert or "none"]
+                and loan.partner_id.email
+            )
+        )
+        if not loans:
+            return loans
+        template = self.env.ref("aftersales_service.mail_template_loan_overdue")
+        template.send_mail_batch(loans.ids)
+        for alert, told in loans.grouped("alert").items():
+            told.write({"customer_reminded_alert": alert})
+        return loans
