@@ -92,12 +92,8 @@ tours.add("aftersales_charging_screens_tour", {
             content: "What the customer pays",
         },
         {
-            trigger: "button[name=action_view_quotation]",
-            content: "Open the quotation",
-            run: "click",
-        },
-        {
-            trigger: ".o_form_view .o_field_widget[name=order_line] .o_data_row:contains('Repair Labour')",
+            trigger: "button[name=action_view_quotation] .o_stat_value:contains('Quotation')",
+            content: "The quotation waits for the customer's signature",
         },
     ],
 });
