@@ -243,6 +243,11 @@ class AftersalesContract(models.Model):
             contract.usage_count = counts.get(contract.id, 0)
 
     def _compute_inspection_count(self):
+        Visit = self.env["aftersales.visit"]
+        if not Visit.has_access("read"):
+            # A salesperson reads the contract, not the field visits.
+            self.inspection_count = 0
+            return
         counts = {
             res_id: count
             for res_id, count in self.env["aftersales.visit"]._read_group(

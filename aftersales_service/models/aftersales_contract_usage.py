@@ -42,6 +42,9 @@ class AftersalesContractUsage(models.Model):
         readonly=True,
     )
     date = fields.Datetime(default=fields.Datetime.now, required=True, readonly=True)
+    # What a salesperson (no ticket or visit rights) reads of the service.
+    ticket_ref = fields.Char(related="ticket_id.name", string="Ticket Reference")
+    visit_ref = fields.Char(related="visit_id.name", string="Visit Reference")
 
     def init(self):
         tools.create_unique_index(

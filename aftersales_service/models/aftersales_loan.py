@@ -285,7 +285,7 @@ class AftersalesLoan(models.Model):
                     lot=loan.lot_id.name,
                     loan=loan.name,
                     picking=picking.name,
-                    date=loan.expected_return_date,
+                    date=format_date(self.env, loan.expected_return_date),
                 ),
                 subtype_xmlid="mail.mt_note",
             )
@@ -424,7 +424,7 @@ class AftersalesLoan(models.Model):
                     customer=other.partner_id.display_name,
                     loan=other.name,
                     ticket=other.ticket_id.name,
-                    date=other.expected_return_date,
+                    date=format_date(self.env, other.expected_return_date),
                 )
             )
         warehouse = self.warehouse_id.sudo()

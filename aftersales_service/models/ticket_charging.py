@@ -111,6 +111,15 @@ class AftersalesTicket(models.Model):
 
     def action_view_quotation(self):
         self.ensure_one()
+        if not self.env.user.has_group("sales_team.group_sale_salesman"):
+            # An agent without the Sales rights cannot open the back-office
+            # order form (deliveries, invoices): show the quotation as the
+            # customer reads it.
+            return {
+                "type": "ir.actions.act_url",
+                "url": self.quotation_id.sudo().get_portal_url(),
+                "target": "new",
+            }
         return {
             "type": "ir.actions.act_window",
             "res_model": "sale.order",

@@ -119,6 +119,9 @@ class AftersalesSettlementWizard(models.TransientModel):
 
     def action_print(self):
         self.ensure_one()
-        return self.env.ref(
+        action = self.env.ref(
             "aftersales_service.action_report_aftersales_settlement"
         ).report_action(self)
+        # The statement downloads and the dialog closes.
+        action["close_on_report_download"] = True
+        return action
