@@ -109,6 +109,23 @@ registry.category("web_tour.tours").add("aftersales_visit_portal_sign_tour", {
             run: "click",
         },
         {
+            trigger: "#modal_visit_sign .o_web_sign_name_and_signature canvas",
+            content: "The name is drawn in the chosen style",
+            // the style is drawn asynchronously (font, then image): a click
+            // on Sign before it is on the canvas would send no signature
+            run: async function () {
+                const canvas = document.querySelector(
+                    "#modal_visit_sign .o_web_sign_name_and_signature canvas"
+                );
+                const blank = document.createElement("canvas");
+                blank.width = canvas.width;
+                blank.height = canvas.height;
+                for (let i = 0; i < 50 && canvas.toDataURL() === blank.toDataURL(); i++) {
+                    await new Promise((resolve) => setTimeout(resolve, 100));
+                }
+            },
+        },
+        {
             trigger: "#modal_visit_sign .o_portal_sign_submit:enabled",
             content: "Sign",
             run: "click",
