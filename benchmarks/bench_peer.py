@@ -91,6 +91,13 @@ def parse_args():
         "--single", type=int, default=1000, help="single creates in a loop"
     )
     parser.add_argument(
+        "--single-received-now",
+        action="store_true",
+        help="single creates received now, as a ticket typed in on the screen "
+        "(default: received dates spread over the last 30 days, most tickets "
+        "then red at creation, with their note, alert and activity)",
+    )
+    parser.add_argument(
         "--stage", type=int, default=500, help="tickets moved in one write()"
     )
     parser.add_argument(
@@ -295,12 +302,12 @@ def bench_batch(env, ctx, count):
     return out["ours"], out["peer"], ours, peer
 
 
-def bench_single(env, ctx, count):
+def bench_single(env, ctx, count, received_now=False):
     partners = env["res.partner"].create(
         [{"name": f"Bench Single {i}"} for i in range(count + 1)]
     )
     ours_vals = bench_sla.ticket_vals(
-        partners, ctx["team"], ctx["channel"], count + 1, False
+        partners, ctx["team"], ctx["channel"], count + 1, received_now
     )
     peer_list = peer_vals(ours_vals, ctx["peer_team"], ctx["peer_channel"])
     Ticket, Peer = env["aftersales.ticket"], env["helpdesk.ticket"]
@@ -312,6 +319,10 @@ def bench_single(env, ctx, count):
 
     loop(Ticket, ours_vals[:1])  # warm-up
     ours = bench_common.measure(env, lambda: loop(Ticket, ours_vals[1:]), count)
+    if received_now:  # both sides stamped by the transaction's now
+        loop(Peer, peer_list[:1])
+        peer = bench_common.measure(env, lambda: loop(Peer, peer_list[1:]), count)
+        return ours, peer
     with peer_create_dates(env, received_dates(ours_vals)):
         loop(Peer, peer_list[:1])
         peer = bench_common.measure(env, lambda: loop(Peer, peer_list[1:]), count)
@@ -448,7 +459,9 @@ def main():
                 )
                 print_row("one create() of the batch", args.tickets, ours, peer)
             if "single" in only:
-                ours, peer = bench_single(env, ctx, args.single)
+                ours, peer = bench_single(
+                    env, ctx, args.single, args.single_received_now
+                )
                 print_row("single creates in a loop", args.single, ours, peer)
             if "stage" in only:
                 for label, ours, peer in bench_stage(
