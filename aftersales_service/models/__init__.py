@@ -1,4 +1,5 @@
 from . import aftersales_smart_button_mixin
+from . import aftersales_cached_config_mixin
 from . import aftersales_channel
 from . import aftersales_stage
 from . import aftersales_team

@@ -20,6 +20,7 @@ class AftersalesEscalationLevel(models.Model):
     """
 
     _name = "aftersales.escalation.level"
+    _inherit = ["aftersales.cached.config.mixin"]
     _description = "After-Sales Escalation Level"
     _order = "scope, sequence, id"
     _check_company_auto = True
@@ -126,26 +127,6 @@ class AftersalesEscalationLevel(models.Model):
                         )
                     )
                 previous = level
-
-    # ------------------------------------------------------------------
-    # CRUD: the levels of a company are cached
-    # ------------------------------------------------------------------
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        records = super().create(vals_list)
-        self.env.registry.clear_cache()
-        return records
-
-    def write(self, vals):
-        res = super().write(vals)
-        self.env.registry.clear_cache()
-        return res
-
-    def unlink(self):
-        res = super().unlink()
-        self.env.registry.clear_cache()
-        return res
 
     @api.model
     @tools.ormcache("scope", "company_id", "order")

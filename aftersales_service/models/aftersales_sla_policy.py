@@ -39,6 +39,7 @@ CRITERIA_PRECEDENCE = [
 
 class AftersalesSlaPolicy(models.Model):
     _name = "aftersales.sla.policy"
+    _inherit = ["aftersales.cached.config.mixin"]
     _description = "After-Sales Service Level Policy"
     _order = "sequence, id"
     _check_company_auto = True
@@ -207,26 +208,6 @@ class AftersalesSlaPolicy(models.Model):
                         calendar=calendar.name,
                     )
                 )
-
-    # ------------------------------------------------------------------
-    # CRUD: the policies of a company are cached
-    # ------------------------------------------------------------------
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        records = super().create(vals_list)
-        self.env.registry.clear_cache()
-        return records
-
-    def write(self, vals):
-        res = super().write(vals)
-        self.env.registry.clear_cache()
-        return res
-
-    def unlink(self):
-        res = super().unlink()
-        self.env.registry.clear_cache()
-        return res
 
     # ------------------------------------------------------------------
     # Business methods

@@ -12,6 +12,7 @@ OUTCOMES = [
 
 class AftersalesStage(models.Model):
     _name = "aftersales.stage"
+    _inherit = ["aftersales.cached.config.mixin"]
     _description = "After-Sales Ticket Stage"
     _order = "sequence, id"
 
@@ -57,26 +58,6 @@ class AftersalesStage(models.Model):
     def _compute_is_closed(self):
         for stage in self:
             stage.is_closed = stage.outcome != "none"
-
-    # ------------------------------------------------------------------
-    # CRUD: the first stage (a new ticket's) is cached
-    # ------------------------------------------------------------------
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        records = super().create(vals_list)
-        self.env.registry.clear_cache()
-        return records
-
-    def write(self, vals):
-        res = super().write(vals)
-        self.env.registry.clear_cache()
-        return res
-
-    def unlink(self):
-        res = super().unlink()
-        self.env.registry.clear_cache()
-        return res
 
     @api.model
     @tools.ormcache()
