@@ -84,4 +84,6 @@ from . import ticket_charging
 from . import aftersales_demo
 from . import aftersales_demo_partner
 from . import mail_thread
+from . import aftersales_tracking_batch
 from . import ticket_tracking
+from . import aftersales_callback_tracking
